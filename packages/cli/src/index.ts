@@ -1,0 +1,2 @@
+/** @agentmesh/cli */
+export {};

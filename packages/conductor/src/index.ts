@@ -1,0 +1,2 @@
+/** @agentmesh/conductor */
+export {};

@@ -1,0 +1,2 @@
+/** @agentmesh/planner */
+export {};

@@ -1,0 +1,2 @@
+/** @agentmesh/runtime */
+export {};

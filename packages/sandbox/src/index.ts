@@ -1,0 +1,2 @@
+/** @agentmesh/sandbox */
+export {};
