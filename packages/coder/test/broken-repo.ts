@@ -1,0 +1,42 @@
+// Test helpers: fresh copies of examples/broken-repo, and running its own scripts.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+
+export const brokenRepo = path.resolve(__dirname, '../../../examples/broken-repo');
+
+/** Copies the example into a new temp dir (without any dist it may have). */
+export function copyBrokenRepo(): string {
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'agentmesh-coder-'));
+  fs.cpSync(brokenRepo, target, { recursive: true, filter: (source) => !/[\\/](dist|node_modules)$/.test(source) });
+  return target;
+}
+
+/** A digest of every file under dir but dist: equal digests mean nothing was written. */
+export function treeDigest(dir: string): string {
+  const hash = crypto.createHash('sha256');
+  const walk = (current: string) => {
+    for (const entry of fs.readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name === 'dist' || entry.name === 'node_modules') continue;
+      const full = path.join(current, entry.name);
+      hash.update(path.relative(dir, full));
+      if (entry.isDirectory()) walk(full);
+      else hash.update(fs.readFileSync(full));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex');
+}
+
+/** Runs one of the example's scripts (scripts/tsc.js, scripts/test.js) in dir. */
+export function runScript(dir: string, script: string, args: string[] = []): { status: number | null; output: string } {
+  const env = { ...process.env, AGENTMESH_TYPESCRIPT: path.dirname(require.resolve('typescript/package.json')) };
+  const result = spawnSync(process.execPath, [path.join(dir, script), ...args], { cwd: dir, env, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
