@@ -28,3 +28,6 @@ export type { RegisteredMethod } from './service-registry';
 export { createServerCall, errorFromStatus, statusFromHandlerError, toAsyncIterable } from './call-context';
 export type { CallContextInit, ServerCall, StreamResult, WireStatus } from './call-context';
 export { createLogger } from './logger';
+export * from './mesh';
+export { createEchoService } from './echo/echo-service';
+export type { EchoServiceOptions } from './echo/echo-service';
