@@ -9,6 +9,7 @@
  *   server serves one mode; the client must use the matching mode.
  */
 import * as grpc from '@grpc/grpc-js';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Code, MeshError } from '@agentmesh/protocol';
 import { createLogger } from '../logger';
@@ -63,6 +64,8 @@ export function createGrpcServer(options: GrpcServerOptions = {}): TransportServ
   const server = new grpc.Server(options.serverOptions);
   const added = new Set<string>();
   const shutdown = new AbortController();
+  // Every in-flight call listens on the shutdown signal.
+  setMaxListeners(0, shutdown.signal);
   let listening = false;
 
   const startCall = (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, path: string): ServerCall => {

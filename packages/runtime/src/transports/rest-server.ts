@@ -8,6 +8,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Code, MeshError, codeName, type ErrorDetail } from '@agentmesh/protocol';
 import { createLogger } from '../logger';
@@ -40,6 +41,8 @@ export function createRestServer(options: RestServerOptions = {}): TransportServ
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const maxBuffered = options.maxBuffered ?? 1024;
   const shutdown = new AbortController();
+  // Every in-flight call listens on the shutdown signal.
+  setMaxListeners(0, shutdown.signal);
   const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => handle(req, res));
   server.headersTimeout = 65_000;
 
