@@ -4,12 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { copyWorkspace } from '../src/engine';
 
 export const brokenRepo = path.resolve(__dirname, '../../../examples/broken-repo');
 
 export function copyBrokenRepo(): string {
   const target = fs.mkdtempSync(path.join(os.tmpdir(), 'agentmesh-validator-'));
-  fs.cpSync(brokenRepo, target, { recursive: true, filter: (source) => !/[\\/](dist|node_modules)$/.test(source) });
+  copyWorkspace(brokenRepo, target);
+  fs.rmSync(path.join(target, 'dist'), { recursive: true, force: true });
   return target;
 }
 
