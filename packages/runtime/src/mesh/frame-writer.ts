@@ -71,6 +71,14 @@ export class FrameWriter {
     this.flush();
   }
 
+  /** Drops what is queued (it is in the replay buffer) and starts afresh on a new stream. */
+  reset(): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.blocked = false;
+    this.releaseWaiters();
+  }
+
   /** Drops everything queued and stops writing. */
   close(): void {
     this.closed = true;

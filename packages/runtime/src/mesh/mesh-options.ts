@@ -3,7 +3,8 @@
  * derived from them.
  */
 import type { Logger } from 'pino';
-import type { SessionLimits } from './session';
+import type { HeartbeatOptions, ResumeOptions, SessionEvent, SessionLimits, Session } from './session';
+import type { Clock } from './clock';
 
 /** Options common to both ends of the mesh. */
 export interface MeshPeerOptions {
@@ -11,6 +12,14 @@ export interface MeshPeerOptions {
   identity: string;
   logger?: Logger;
   limits?: Partial<SessionLimits>;
+  /** Application heartbeats; false turns them off. */
+  heartbeat?: Partial<HeartbeatOptions> | false;
+  /** Resume after a dropped stream; false makes a drop fail the calls at once. */
+  resume?: Partial<ResumeOptions> | false;
+  /** Injectable time, for deterministic tests. */
+  clock?: Clock;
+  /** Called on session events (lost, resumed, rtt, goaway), for metrics. */
+  onSessionEvent?(session: Session, event: SessionEvent): void;
 }
 
 /**

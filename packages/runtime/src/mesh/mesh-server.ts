@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { Code, FrameBatch, MeshError } from '@agentmesh/protocol';
+import { Code, FrameBatch, MeshError, MESH_PROTOCOL_VERSION } from '@agentmesh/protocol';
 import { createLogger } from '../logger';
 import { ServiceRegistry } from '../service-registry';
 import type { ServiceDefinition, ServiceImplementation } from '../types';
-import { Session, defaultSessionLimits, type SessionLimits } from './session';
+import { Session, defaultSessionLimits, type FrameChannel, type HeartbeatOptions, type ResumeOptions, type SessionEvent, type SessionLimits } from './session';
+import type { Clock } from './clock';
 import { grpcChannelOptions, type MeshPeerOptions } from './mesh-options';
 
 /** Path of the mesh's only gRPC method. */
@@ -71,45 +72,77 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
   const limits: SessionLimits = { ...defaultSessionLimits, ...options.limits };
   const maxSessions = options.maxSessions ?? 1024;
   const registry = new ServiceRegistry();
-  const live = new Set<Session>();
-  let sessionsAccepted = 0;
+    let sessionsAccepted = 0;
   let closedCallsServed = 0;
   const grpcServer = options.grpcServer ?? new grpc.Server(grpcChannelOptions(limits.maxMessageBytes));
 
+  const sessionsById = new Map<string, Session>();
+  const refuse = (call: grpc.ServerDuplexStream<Incoming, FrameBatch>, code: Code, message: string) => {
+    log.warn({ peer: call.getPeer(), code: Code[code] }, `refused a mesh stream: ${message}`);
+    call.write({ frames: [{ callId: 0, seq: 0, kind: { $case: 'close', close: { code, message, details: [], trailers: {} } } }] });
+    call.end();
+  };
+
   const connect = (call: grpc.ServerDuplexStream<Incoming, FrameBatch>) => {
-    if (live.size >= maxSessions) {
-      log.warn({ limit: maxSessions, peer: call.getPeer() }, 'refused a session: too many sessions');
-      call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: `this server already has ${maxSessions} sessions, the limit` });
-      return;
-    }
-    sessionsAccepted++;
-    const session = new Session({
-      role: 'acceptor',
-      identity: options.identity,
-      sessionId: randomUUID(),
-      registry,
-      limits,
-      log,
-      channel: {
-        write: (batch) => call.write(batch),
-        end: () => call.end(),
-        remoteAddress: call.getPeer(),
-      },
-      onClose: (s) => {
-        live.delete(s);
-        closedCallsServed += s.stats.callsServed;
-      },
-    });
-    live.add(session);
+    let session: Session | undefined;
+    const channel: FrameChannel = {
+      write: (batch) => call.write(batch),
+      end: () => call.end(),
+      destroy: () => call.end(),
+      remoteAddress: call.getPeer(),
+    };
+    const deliver = (incoming: Incoming) => {
+      if ('undecodable' in incoming) session!.receiveUndecodable(incoming.undecodable, channel);
+      else session!.receive(incoming, channel);
+    };
     call.on('data', (incoming: Incoming) => {
-      if ('undecodable' in incoming) session.receiveUndecodable(incoming.undecodable);
-      else session.receive(incoming);
+      if (session) return deliver(incoming);
+      if ('undecodable' in incoming) return refuse(call, Code.INVALID_ARGUMENT, 'the first frame batch could not be decoded');
+      const first = incoming.frames[0];
+      if (first?.kind?.$case !== 'hello') return refuse(call, Code.FAILED_PRECONDITION, 'the first frame on a mesh stream must be hello');
+      const hello = first.kind.hello;
+      if (hello.sessionId) {
+        const existing = sessionsById.get(hello.sessionId);
+        if (!existing || !existing.isOpen) {
+          // Unknown (restarted or expired): say so in a hello, so the dialer fails its calls with a clear reason.
+          log.info({ session: hello.sessionId, peer: hello.peerId }, 'a peer asked to resume a session this server does not have');
+          call.write({ frames: [{ callId: 0, seq: 0, kind: { $case: 'hello', hello: { peerId: options.identity, protocolVersion: MESH_PROTOCOL_VERSION, sessionId: '', lastReceivedSeq: 0, initialWindow: limits.initialWindow, maxMessageBytes: limits.maxMessageBytes, resumed: false } } }] });
+          call.end();
+          return;
+        }
+        if (!existing.resumeOn(channel, hello)) return;
+        session = existing;
+        if (incoming.frames.length > 1) deliver({ frames: incoming.frames.slice(1) });
+        return;
+      }
+      if (sessionsById.size >= maxSessions) return refuse(call, Code.RESOURCE_EXHAUSTED, `this server already has ${maxSessions} sessions, the limit`);
+      sessionsAccepted++;
+      const created = new Session({
+        role: 'acceptor',
+        identity: options.identity,
+        sessionId: randomUUID(),
+        registry,
+        limits,
+        log,
+        channel,
+        heartbeat: options.heartbeat,
+        resume: options.resume,
+        clock: options.clock,
+        onEvent: options.onSessionEvent,
+        onClose: (s) => {
+          sessionsById.delete(s.sessionId);
+          closedCallsServed += s.stats.callsServed;
+        },
+      });
+      session = created;
+      sessionsById.set(created.sessionId, created);
+      deliver(incoming);
     });
-    call.on('drain', () => session.drained());
-    call.on('end', () => session.channelClosed());
-    call.on('error', (error) => session.channelClosed(error));
-    call.on('cancelled', () => session.channelClosed(new Error('the peer cancelled the stream')));
-    call.on('close', () => session.channelClosed());
+    call.on('drain', () => session?.drained(channel));
+    call.on('end', () => session?.channelLost(channel));
+    call.on('error', (error) => session?.channelLost(channel, error));
+    call.on('cancelled', () => session?.channelLost(channel, new Error('the peer cancelled the stream')));
+    call.on('close', () => session?.channelLost(channel));
   };
 
   grpcServer.addService(
@@ -146,21 +179,21 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
         });
       });
     },
-    sessions: () => [...live],
+    sessions: () => [...sessionsById.values()],
     stats: () => {
       let activeCalls = 0;
       let callsServed = closedCallsServed;
-      for (const s of live) {
+      for (const s of sessionsById.values()) {
         activeCalls += s.activeCalls;
         callsServed += s.stats.callsServed;
       }
-      return { sessionsAccepted, activeSessions: live.size, activeCalls, callsServed };
+      return { sessionsAccepted, activeSessions: sessionsById.size, activeCalls, callsServed };
     },
     async shutdown(graceMs = 5_000) {
-      for (const s of live) s.goAway('server shutting down', graceMs);
+      for (const s of sessionsById.values()) s.goAway('server shutting down', graceMs);
       const until = Date.now() + graceMs;
-      while (Date.now() < until && [...live].some((s) => s.activeCalls > 0)) await new Promise((r) => setTimeout(r, 10));
-      for (const s of [...live]) s.close(new MeshError(Code.UNAVAILABLE, 'the server shut down'));
+      while (Date.now() < until && [...sessionsById.values()].some((s) => s.activeCalls > 0)) await new Promise((r) => setTimeout(r, 10));
+      for (const s of [...sessionsById.values()]) s.close(new MeshError(Code.UNAVAILABLE, `${options.identity} shut down; calls still running after the ${graceMs} ms grace period were cancelled`));
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       grpcServer.forceShutdown();
     },

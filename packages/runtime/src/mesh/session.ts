@@ -4,23 +4,22 @@
  * symmetric: either side may place calls and either may serve them; the side
  * that dialed allocates odd call ids and the side that accepted even ones, so
  * ids never collide.
+ *
+ * A session outlives the stream under it. Reliable frames carry per-direction
+ * sequence numbers and stay in a bounded replay buffer until the peer acks
+ * them; when the stream drops, the dialer reconnects with backoff and both
+ * sides replay what the other has not seen, so calls in flight survive with
+ * every frame delivered exactly once and in order.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import {
-  Code,
-  MeshError,
-  MESH_PROTOCOL_VERSION,
-  codeName,
-  type Frame,
-  type FrameBatch,
-  type Hello,
-} from '@agentmesh/protocol';
+import { Code, MeshError, MESH_PROTOCOL_VERSION, codeName, type Frame, type FrameBatch, type Hello } from '@agentmesh/protocol';
 import { createServerCall, errorFromStatus, statusFromHandlerError, toAsyncIterable, type ServerCall } from '../call-context';
 import type { ServiceRegistry, RegisteredMethod } from '../service-registry';
 import type { CallOptions, MethodDefinition, PeerInfo, StreamControl, StreamSink } from '../types';
 import { resolveDeadline, normalizeMetadata } from '../client';
-import { FrameWriter } from './frame-writer';
+import { FrameWriter, frameBytes } from './frame-writer';
+import { backoffDelay, defaultBackoff, systemClock, type BackoffOptions, type Clock } from './clock';
 
 /** Limits a session enforces; each refusal names the limit. */
 export interface SessionLimits {
@@ -34,6 +33,8 @@ export interface SessionLimits {
   maxBufferedItems: number;
   /** Bytes queued for writing above which producers wait. */
   writeHighWaterBytes: number;
+  /** Bytes of unacknowledged frames kept for resume; producers wait above it, and far above it resume is given up. */
+  maxReplayBytes: number;
 }
 
 /** Default limits: generous enough for agents, bounded so nothing grows without limit. */
@@ -43,32 +44,70 @@ export const defaultSessionLimits: SessionLimits = {
   initialWindow: 256,
   maxBufferedItems: 10_000,
   writeHighWaterBytes: 8 * 1024 * 1024,
+  maxReplayBytes: 16 * 1024 * 1024,
 };
 
-/** The byte stream a session runs over: one gRPC Connect stream, or an in-process pair. */
+/** Heartbeat settings: a peer silent for timeoutMs is declared lost. */
+export interface HeartbeatOptions {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** Defaults: a ping every 500 ms, lost after 2.5 s of silence, so loss is detected within 3 s. */
+export const defaultHeartbeat: HeartbeatOptions = { intervalMs: 500, timeoutMs: 2500 };
+
+/** Resume settings. */
+export interface ResumeOptions {
+  /** How long a dropped session waits to be resumed before its calls fail UNAVAILABLE. */
+  windowMs: number;
+}
+
+/** Defaults: ten seconds to come back. */
+export const defaultResume: ResumeOptions = { windowMs: 10_000 };
+
+/** The stream a session runs over at one time: one gRPC Connect stream. */
 export interface FrameChannel {
   /** Writes one batch; false means wait for drain. */
   write(batch: FrameBatch): boolean;
   /** Ends the stream cleanly. */
   end(): void;
+  /** Tears the stream down at once (a dead or replaced connection). */
+  destroy(): void;
   /** The remote address, for logs and ctx.peer. */
   readonly remoteAddress: string;
 }
+
+/** Things that happen to a session, for metrics and tests. */
+export type SessionEvent =
+  | { type: 'lost'; reason: string }
+  | { type: 'reconnecting'; attempt: number; delayMs: number }
+  | { type: 'resumed'; replayedFrames: number; downtimeMs: number }
+  | { type: 'resume-failed'; reason: string }
+  | { type: 'goaway'; reason: string }
+  | { type: 'rtt'; rttMs: number };
 
 /** Options of a Session. */
 export interface SessionOptions {
   role: 'dialer' | 'acceptor';
   identity: string;
-  channel: FrameChannel;
   log: Logger;
   registry?: ServiceRegistry;
   limits?: Partial<SessionLimits>;
   /** Assigned by the acceptor; the dialer learns it from the peer's hello. */
   sessionId?: string;
+  /** The acceptor's stream. */
+  channel?: FrameChannel;
+  /** The dialer's means of opening a stream, first and on every reconnect. */
+  connect?: (session: Session) => FrameChannel;
+  heartbeat?: Partial<HeartbeatOptions> | false;
+  resume?: Partial<ResumeOptions> | false;
+  backoff?: Partial<BackoffOptions>;
+  clock?: Clock;
   /** Called once when the session has ended, for pools and servers. */
   onClose?(session: Session, error: MeshError | undefined): void;
   /** Called with each batch written, for metrics. */
   onBatch?(frames: number, bytes: number): void;
+  onEvent?(session: Session, event: SessionEvent): void;
 }
 
 /** Counters of one session. */
@@ -77,10 +116,21 @@ export interface SessionStats {
   framesReceived: number;
   batchesSent: number;
   batchesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
   callsStarted: number;
   callsServed: number;
   protocolErrors: number;
+  reconnects: number;
+  resumes: number;
+  framesReplayed: number;
+  duplicateFramesDropped: number;
 }
+
+/** Metadata key marking an error as "the session was lost": idempotent calls may be retried. */
+export const SESSION_LOST_KEY = 'agentmesh-session-lost';
+/** Metadata key marking an error as "the call never reached a handler": any call may be retried. */
+export const RETRY_SAFE_KEY = 'agentmesh-retry-safe';
 
 interface OutgoingCall {
   readonly id: number;
@@ -109,7 +159,9 @@ interface IncomingCall {
   headersSent: boolean;
 }
 
-/** A session: multiplexed calls over one stream. */
+type FrameKind = NonNullable<Frame['kind']>;
+
+/** A session: multiplexed calls over one stream at a time, resumable across streams. */
 export class Session {
   readonly role: 'dialer' | 'acceptor';
   readonly identity: string;
@@ -118,50 +170,93 @@ export class Session {
     framesReceived: 0,
     batchesSent: 0,
     batchesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
     callsStarted: 0,
     callsServed: 0,
     protocolErrors: 0,
+    reconnects: 0,
+    resumes: 0,
+    framesReplayed: 0,
+    duplicateFramesDropped: 0,
   };
   readonly limits: SessionLimits;
   sessionId: string;
   /** The peer's hello, once it arrived. */
   peerHello: Hello | undefined;
+  /** Round-trip time of the last ping, in milliseconds. */
+  rttMs: number | undefined;
   private readonly log: Logger;
-  private readonly channel: FrameChannel;
+  private readonly clock: Clock;
+  private readonly heartbeat: HeartbeatOptions | undefined;
+  private readonly resume: ResumeOptions | undefined;
+  private readonly backoff: BackoffOptions;
   private readonly writer: FrameWriter;
   private readonly registry?: ServiceRegistry;
   private readonly outgoing = new Map<number, OutgoingCall>();
   private readonly incoming = new Map<number, IncomingCall>();
   private readonly lifetime = new AbortController();
+  private channel: FrameChannel | undefined;
+  private remoteAddress = '';
   private nextCallId: number;
   private highestPeerCallId = 0;
   private sendSeq = 0;
   private receiveSeq = 0;
+  private replay: Frame[] = [];
+  private replayBytes = 0;
+  private replayOverflowed = false;
+  private unackedReceived = 0;
+  private ackTimer: unknown;
+  private heartbeatTimer: unknown;
+  private resumeTimer: unknown;
+  private helloTimer: unknown;
+  private lastInbound = 0;
+  private pingNonce = 0;
+  private pingSentAt = new Map<number, number>();
+  private lostAt = 0;
+  private reconnectAttempt = 0;
+  private awaitingHello = false;
   private closedError: MeshError | undefined;
   private closed = false;
   private goingAway = false;
   private readonly helloWaiters: Array<() => void> = [];
+  private spaceWaiters: Array<() => void> = [];
 
   constructor(private readonly options: SessionOptions) {
     this.role = options.role;
     this.identity = options.identity;
-    this.channel = options.channel;
     this.registry = options.registry;
     this.limits = { ...defaultSessionLimits, ...options.limits };
+    this.clock = options.clock ?? systemClock;
+    this.heartbeat = options.heartbeat === false ? undefined : { ...defaultHeartbeat, ...options.heartbeat };
+    this.resume = options.resume === false ? undefined : { ...defaultResume, ...options.resume };
+    this.backoff = { ...defaultBackoff, ...options.backoff };
     this.sessionId = options.sessionId ?? '';
     this.nextCallId = options.role === 'dialer' ? 1 : 2;
     setMaxListeners(0, this.lifetime.signal); // one listener per call in flight, by design
-    this.log = options.log.child({ session: this.sessionId || undefined, role: this.role });
+    this.log = options.log.child({ role: this.role });
     this.writer = new FrameWriter({
       write: (batch) => {
+        const channel = this.channel;
+        if (!channel) return true;
         this.stats.batchesSent++;
         this.stats.framesSent += batch.frames.length;
-        return this.channel.write(batch);
+        return channel.write(batch);
       },
       highWaterBytes: this.limits.writeHighWaterBytes,
-      onBatch: options.onBatch,
+      onBatch: (frames, bytes) => {
+        this.stats.bytesSent += bytes;
+        options.onBatch?.(frames, bytes);
+        this.wakeSpaceWaiters();
+      },
     });
-    if (this.role === 'dialer') this.sendHello();
+    if (options.channel) this.attach(options.channel);
+    if (this.role === 'dialer') {
+      if (!options.connect) throw new Error('a dialing session needs a connect function');
+      this.attach(options.connect(this));
+      this.sendHello();
+    }
+    this.scheduleHeartbeat();
   }
 
   /** True until the session has ended. */
@@ -169,9 +264,14 @@ export class Session {
     return !this.closed;
   }
 
-  /** True once the peer said goaway: no new calls may be placed here. */
+  /** True once goaway was said either way: no new calls may be placed here. */
   get isDraining(): boolean {
     return this.goingAway;
+  }
+
+  /** True while the stream is down and the session waits to be resumed. */
+  get isDetached(): boolean {
+    return !this.closed && this.channel === undefined;
   }
 
   /** Calls in flight, both directions. */
@@ -179,9 +279,14 @@ export class Session {
     return this.outgoing.size + this.incoming.size;
   }
 
+  /** Bytes of frames kept for replay until the peer acknowledges them. */
+  get replayBufferBytes(): number {
+    return this.replayBytes;
+  }
+
   /** The peer as handlers see it. */
   get peer(): PeerInfo {
-    return { id: this.peerHello?.peerId || this.channel.remoteAddress, address: this.channel.remoteAddress, transport: 'mesh' };
+    return { id: this.peerHello?.peerId || this.remoteAddress, address: this.remoteAddress, transport: 'mesh' };
   }
 
   /** Resolves when the peer's hello has arrived (or the session ended). */
@@ -191,8 +296,164 @@ export class Session {
   }
 
   /** The stream is writable again. */
-  drained(): void {
-    this.writer.drained();
+  drained(channel: FrameChannel): void {
+    if (channel === this.channel) this.writer.drained();
+  }
+
+  // ---------------------------------------------------------------- streams
+
+  private attach(channel: FrameChannel): void {
+    this.channel = channel;
+    this.remoteAddress = channel.remoteAddress;
+    this.lastInbound = this.clock.now();
+    this.writer.reset();
+  }
+
+  /**
+   * The acceptor side: a dialer reconnected and asked to resume this session.
+   * Answers with its own hello and replays what the dialer has not seen;
+   * false (and the session closed) when the frames it needs are gone.
+   */
+  resumeOn(channel: FrameChannel, hello: Hello): boolean {
+    if (this.closed) return false;
+    const old = this.channel;
+    if (old) {
+      this.channel = undefined;
+      old.destroy();
+    }
+    const downtimeMs = this.lostAt ? this.clock.now() - this.lostAt : 0;
+    if (!this.canReplayFrom(hello.lastReceivedSeq)) {
+      this.attach(channel);
+      this.sendUnsequenced(0, { $case: 'hello', hello: this.helloBody(false, '') });
+      this.writer.flush();
+      this.close(this.sessionLost('the frames the peer missed are no longer in the replay buffer'));
+      return false;
+    }
+    this.attach(channel);
+    if (this.resumeTimer !== undefined) this.clock.clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
+    this.peerHello = hello;
+    this.sendUnsequenced(0, { $case: 'hello', hello: this.helloBody(true, this.sessionId) });
+    const replayed = this.replayFrom(hello.lastReceivedSeq);
+    this.stats.resumes++;
+    this.log.info({ session: this.sessionId, replayed, downtimeMs }, 'session resumed');
+    this.options.onEvent?.(this, { type: 'resumed', replayedFrames: replayed, downtimeMs });
+    return true;
+  }
+
+  /** The stream under the session ended or failed. */
+  channelLost(channel: FrameChannel, error?: unknown): void {
+    if (this.closed || channel !== this.channel) return;
+    this.channel = undefined;
+    this.writer.reset();
+    if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
+    const reason = error ? ((error as Error).message ?? String(error)) : 'the stream ended';
+    const established = this.role === 'acceptor' || this.sessionId !== '';
+    if (!this.resume || !established || this.goingAway && this.activeCalls === 0) {
+      this.close(new MeshError(Code.UNAVAILABLE, `the connection to ${this.peer.id} was lost (${reason})`, { cause: error, metadata: { [SESSION_LOST_KEY]: 'true' } }));
+      return;
+    }
+    if (this.replayOverflowed) {
+      this.close(this.sessionLost(`the connection was lost (${reason}) and the replay buffer had overflowed, so the session cannot resume`));
+      return;
+    }
+    if (!this.lostAt) this.lostAt = this.clock.now();
+    this.log.info({ session: this.sessionId, reason }, 'mesh stream lost; waiting to resume');
+    this.options.onEvent?.(this, { type: 'lost', reason });
+    if (this.role === 'dialer') this.scheduleReconnect();
+    else if (this.resumeTimer === undefined) {
+      this.resumeTimer = this.clock.setTimeout(() => {
+        this.resumeTimer = undefined;
+        if (this.channel === undefined) this.close(this.sessionLost(`the peer did not resume within ${this.resume!.windowMs} ms`));
+      }, this.resume.windowMs);
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const elapsed = this.clock.now() - this.lostAt;
+    if (elapsed >= this.resume!.windowMs) {
+      this.close(this.sessionLost(`could not reconnect to ${this.peer.id} within ${this.resume!.windowMs} ms`));
+      return;
+    }
+    const delayMs = backoffDelay(this.reconnectAttempt++, this.backoff, () => this.clock.random());
+    this.options.onEvent?.(this, { type: 'reconnecting', attempt: this.reconnectAttempt, delayMs });
+    this.clock.setTimeout(() => {
+      if (this.closed || this.channel) return;
+      this.stats.reconnects++;
+      let channel: FrameChannel;
+      try {
+        channel = this.options.connect!(this);
+      } catch (error) {
+        this.log.debug({ err: error }, 'reconnect attempt failed');
+        this.scheduleReconnect();
+        return;
+      }
+      this.attach(channel);
+      this.awaitingHello = true;
+      this.sendHello();
+      const helloTimeout = this.heartbeat?.timeoutMs ?? 2500;
+      this.helloTimer = this.clock.setTimeout(() => {
+        this.helloTimer = undefined;
+        if (this.awaitingHello && this.channel === channel) {
+          channel.destroy();
+          this.channelLost(channel, new Error(`no hello within ${helloTimeout} ms`));
+        }
+      }, helloTimeout);
+    }, delayMs);
+  }
+
+  private sessionLost(message: string): MeshError {
+    return new MeshError(Code.UNAVAILABLE, message, { metadata: { [SESSION_LOST_KEY]: 'true' } });
+  }
+
+  private canReplayFrom(peerReceived: number): boolean {
+    if (peerReceived >= this.sendSeq) return true;
+    return this.replay.length > 0 && this.replay[0].seq <= peerReceived + 1;
+  }
+
+  private replayFrom(peerReceived: number): number {
+    this.trimReplay(peerReceived);
+    for (const frame of this.replay) this.writer.push(frame);
+    this.stats.framesReplayed += this.replay.length;
+    return this.replay.length;
+  }
+
+  private trimReplay(acked: number): void {
+    let drop = 0;
+    let bytes = 0;
+    while (drop < this.replay.length && this.replay[drop].seq <= acked) bytes += frameBytes(this.replay[drop++]);
+    if (drop > 0) {
+      this.replay.splice(0, drop);
+      this.replayBytes -= bytes;
+      this.wakeSpaceWaiters();
+    }
+  }
+
+  // ---------------------------------------------------------------- heartbeats
+
+  private scheduleHeartbeat(): void {
+    if (!this.heartbeat || this.closed) return;
+    this.heartbeatTimer = this.clock.setTimeout(() => this.beat(), this.heartbeat.intervalMs);
+  }
+
+  private beat(): void {
+    if (this.closed || !this.heartbeat) return;
+    const channel = this.channel;
+    if (channel && !this.awaitingHello) {
+      const silentMs = this.clock.now() - this.lastInbound;
+      if (silentMs > this.heartbeat.timeoutMs) {
+        this.log.warn({ session: this.sessionId, silentMs }, 'peer missed its heartbeats; declaring the stream lost');
+        channel.destroy();
+        this.channelLost(channel, new Error(`no frames from the peer for ${silentMs} ms`));
+      } else {
+        const nonce = ++this.pingNonce;
+        this.pingSentAt.set(nonce, this.clock.now());
+        if (this.pingSentAt.size > 16) this.pingSentAt.delete(this.pingSentAt.keys().next().value as number);
+        this.sendUnsequenced(0, { $case: 'ping', ping: { nonce } });
+      }
+    }
+    this.scheduleHeartbeat();
   }
 
   // ---------------------------------------------------------------- calls out
@@ -200,11 +461,7 @@ export class Session {
   /** Places a unary call on this session. */
   unary<Req, Res>(path: string, method: MethodDefinition<Req, Res>, request: Req, options: CallOptions): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      this.startCall(path, method, request, options, false, {
-        next: () => undefined,
-        error: reject,
-        complete: () => undefined,
-      }, resolve as (value: unknown) => void);
+      this.startCall(path, method, request, options, false, { next: () => undefined, error: reject, complete: () => undefined }, resolve as (value: unknown) => void);
     });
   }
 
@@ -224,11 +481,11 @@ export class Session {
   ): StreamControl {
     const noop: StreamControl = { cancel: () => undefined, consumed: () => undefined };
     if (this.closed) {
-      sink.error(this.closedError ?? new MeshError(Code.UNAVAILABLE, 'the mesh session is closed'));
+      sink.error(this.closedError ?? new MeshError(Code.UNAVAILABLE, 'the mesh session is closed', { metadata: { [RETRY_SAFE_KEY]: 'true' } }));
       return noop;
     }
     if (this.goingAway) {
-      sink.error(new MeshError(Code.UNAVAILABLE, 'the peer is draining this session (goaway); place the call on a new session'));
+      sink.error(new MeshError(Code.UNAVAILABLE, 'the peer is draining this session (goaway); place the call on a new session', { metadata: { [RETRY_SAFE_KEY]: 'true' } }));
       return noop;
     }
     if (options.signal?.aborted) {
@@ -251,7 +508,7 @@ export class Session {
     const id = this.nextCallId;
     this.nextCallId += 2;
     this.stats.callsStarted++;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     const onAbort = () => {
       if (!this.outgoing.has(id)) return;
       this.sendFrame(id, { $case: 'cancel', cancel: { reason: 'the caller aborted' } });
@@ -276,7 +533,7 @@ export class Session {
           }
         : sink,
       cleanup: () => {
-        if (timer) clearTimeout(timer);
+        if (timer !== undefined) this.clock.clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
       },
     };
@@ -284,8 +541,8 @@ export class Session {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     let timeoutMs = 0;
     if (deadline !== undefined) {
-      timeoutMs = Math.max(1, deadline - Date.now());
-      timer = setTimeout(() => {
+      timeoutMs = Math.max(1, deadline - this.clock.now());
+      timer = this.clock.setTimeout(() => {
         if (!this.outgoing.has(id)) return;
         this.sendFrame(id, { $case: 'cancel', cancel: { reason: 'deadline exceeded' } });
         this.failOutgoing(id, new MeshError(Code.DEADLINE_EXCEEDED, `${path} did not finish within ${timeoutMs} ms`));
@@ -299,11 +556,12 @@ export class Session {
     this.sendFrame(id, { $case: 'halfClose', halfClose: {} });
     return {
       cancel: () => {
-        if (!this.outgoing.has(id)) return;
+        const c = this.outgoing.get(id);
+        if (!c) return;
         this.sendFrame(id, { $case: 'cancel', cancel: { reason: 'the caller cancelled' } });
-        const c = this.outgoing.get(id)!;
         this.outgoing.delete(id);
         c.cleanup();
+        this.maybeFinishDrain();
       },
       consumed: (count) => {
         const c = this.outgoing.get(id);
@@ -324,13 +582,17 @@ export class Session {
     this.outgoing.delete(id);
     call.cleanup();
     call.sink.error(error);
+    this.maybeFinishDrain();
   }
 
   // ---------------------------------------------------------------- receiving
 
   /** Handles one batch from the peer. Never throws: a bad frame gets an error frame and a log line. */
-  receive(batch: FrameBatch): void {
+  receive(batch: FrameBatch, channel: FrameChannel, bytes = 0): void {
+    if (channel !== this.channel || this.closed) return; // a replaced stream's late data
+    this.lastInbound = this.clock.now();
     this.stats.batchesReceived++;
+    this.stats.bytesReceived += bytes;
     for (const frame of batch.frames) {
       this.stats.framesReceived++;
       try {
@@ -338,12 +600,33 @@ export class Session {
       } catch (error) {
         this.protocolError(frame.callId, Code.INTERNAL, `the frame could not be handled: ${(error as Error).message}`, error);
       }
+      if (this.closed) return;
     }
+    this.scheduleAck();
   }
 
   /** Reports a batch that could not be decoded; the session goes on. */
-  receiveUndecodable(error: unknown): void {
+  receiveUndecodable(error: unknown, channel: FrameChannel): void {
+    if (channel !== this.channel) return;
+    this.lastInbound = this.clock.now();
     this.protocolError(0, Code.INVALID_ARGUMENT, `a frame batch could not be decoded: ${(error as Error).message}`, error);
+  }
+
+  private scheduleAck(): void {
+    if (!this.resume || this.unackedReceived === 0) return;
+    if (this.unackedReceived >= 64) {
+      this.sendAck();
+      return;
+    }
+    if (this.ackTimer === undefined) this.ackTimer = this.clock.setTimeout(() => this.sendAck(), 20);
+  }
+
+  private sendAck(): void {
+    if (this.ackTimer !== undefined) this.clock.clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.unackedReceived === 0 || !this.channel) return;
+    this.unackedReceived = 0;
+    this.sendUnsequenced(0, { $case: 'ack', ack: { seq: this.receiveSeq } });
   }
 
   private receiveFrame(frame: Frame): void {
@@ -359,23 +642,38 @@ export class Session {
       case 'ping':
         this.sendUnsequenced(0, { $case: 'pong', pong: { nonce: kind.ping.nonce } });
         return;
-      case 'pong':
+      case 'pong': {
+        const sentAt = this.pingSentAt.get(kind.pong.nonce);
+        if (sentAt !== undefined) {
+          this.pingSentAt.delete(kind.pong.nonce);
+          this.rttMs = this.clock.now() - sentAt;
+          this.options.onEvent?.(this, { type: 'rtt', rttMs: this.rttMs });
+        }
+        return;
+      }
       case 'ack':
+        this.trimReplay(kind.ack.seq);
         return;
       default:
         break;
     }
     // Reliable frames carry consecutive sequence numbers.
     if (frame.seq !== 0) {
-      if (frame.seq <= this.receiveSeq) return; // already seen (replayed)
+      if (frame.seq <= this.receiveSeq) {
+        this.stats.duplicateFramesDropped++;
+        return; // already delivered (replayed after a resume)
+      }
       if (frame.seq !== this.receiveSeq + 1) {
         this.protocolError(frame.callId, Code.DATA_LOSS, `frame ${frame.seq} arrived out of order (expected ${this.receiveSeq + 1})`);
       }
       this.receiveSeq = frame.seq;
+      this.unackedReceived++;
     }
     if (frame.callId === 0) {
       if (kind.$case === 'goAway') this.onGoAway(kind.goAway.reason);
-      else if (kind.$case === 'close') {
+      else if (kind.$case === 'close' && this.role === 'dialer' && !this.peerHello) {
+        this.close(new MeshError(kind.close.code as Code, `the peer refused the session: ${kind.close.message}`));
+      } else if (kind.$case === 'close') {
         this.log.warn({ code: codeName(kind.close.code), peerMessage: kind.close.message }, 'the peer reported a session error');
       } else this.protocolError(0, Code.INVALID_ARGUMENT, `a ${kind.$case} frame arrived on the session (call id 0)`);
       return;
@@ -392,28 +690,49 @@ export class Session {
       this.close(new MeshError(Code.FAILED_PRECONDITION, `incompatible mesh protocol version ${hello.protocolVersion || '(none)'}`));
       return;
     }
-    this.peerHello = hello;
-    if (this.role === 'dialer') {
-      this.sessionId = hello.sessionId;
+    if (this.role === 'acceptor') {
+      // A new session's first hello; resumes are routed to resumeOn() by the server.
+      this.peerHello = hello;
+      this.sendUnsequenced(0, { $case: 'hello', hello: this.helloBody(false, this.sessionId) });
+    } else if (this.awaitingHello) {
+      this.awaitingHello = false;
+      if (this.helloTimer !== undefined) this.clock.clearTimeout(this.helloTimer);
+      this.helloTimer = undefined;
+      if (!hello.resumed || hello.sessionId !== this.sessionId || !this.canReplayFrom(hello.lastReceivedSeq)) {
+        const reason = `could not resume session ${this.sessionId}: the peer no longer has it (it restarted, or the resume window or its replay buffer ran out)`;
+        this.options.onEvent?.(this, { type: 'resume-failed', reason });
+        this.close(this.sessionLost(reason));
+        return;
+      }
+      const downtimeMs = this.clock.now() - this.lostAt;
+      this.peerHello = hello;
+      const replayed = this.replayFrom(hello.lastReceivedSeq);
+      this.stats.resumes++;
+      this.lostAt = 0;
+      this.reconnectAttempt = 0;
+      this.log.info({ session: this.sessionId, replayed, downtimeMs }, 'session resumed');
+      this.options.onEvent?.(this, { type: 'resumed', replayedFrames: replayed, downtimeMs });
     } else {
-      this.sendHello();
+      this.peerHello = hello;
+      this.sessionId = hello.sessionId;
     }
     for (const resolve of this.helloWaiters.splice(0)) resolve();
   }
 
+  private helloBody(resumed: boolean, sessionId: string): Hello {
+    return {
+      peerId: this.identity,
+      protocolVersion: MESH_PROTOCOL_VERSION,
+      sessionId,
+      lastReceivedSeq: this.receiveSeq,
+      initialWindow: this.limits.initialWindow,
+      maxMessageBytes: this.limits.maxMessageBytes,
+      resumed,
+    };
+  }
+
   private sendHello(): void {
-    this.sendUnsequenced(0, {
-      $case: 'hello',
-      hello: {
-        peerId: this.identity,
-        protocolVersion: MESH_PROTOCOL_VERSION,
-        sessionId: this.sessionId,
-        lastReceivedSeq: this.receiveSeq,
-        initialWindow: this.limits.initialWindow,
-        maxMessageBytes: this.limits.maxMessageBytes,
-        resumed: false,
-      },
-    });
+    this.sendUnsequenced(0, { $case: 'hello', hello: this.helloBody(false, this.sessionId) });
   }
 
   private onFrameForOutgoing(frame: Frame): void {
@@ -467,6 +786,7 @@ export class Session {
         call.options.onTrailers?.(close.trailers);
         if (close.code === Code.OK) call.sink.complete();
         else call.sink.error(errorFromStatus({ code: close.code, message: close.message, details: close.details, metadata: close.trailers }));
+        this.maybeFinishDrain();
         return;
       }
       case 'windowUpdate':
@@ -484,7 +804,7 @@ export class Session {
       if (this.incoming.has(id) || id <= this.highestPeerCallId) {
         const existing = this.incoming.get(id);
         this.protocolError(id, Code.ALREADY_EXISTS, `call ${id} was opened twice; call ids must increase`);
-        if (existing) this.endIncoming(existing, Code.ALREADY_EXISTS, 'call opened twice');
+        if (existing) this.dropIncoming(existing, Code.ALREADY_EXISTS, 'call opened twice');
         return;
       }
       this.highestPeerCallId = id;
@@ -508,7 +828,7 @@ export class Session {
       case 'message': {
         if (call.halfClosed || call.requestSeen) {
           this.protocolError(id, Code.FAILED_PRECONDITION, `call ${id} sent a second request message or one after half-close`);
-          this.endIncoming(call, Code.FAILED_PRECONDITION, 'unexpected request message');
+          this.dropIncoming(call, Code.FAILED_PRECONDITION, 'unexpected request message');
           return;
         }
         const payload = kind.message.payload;
@@ -557,9 +877,8 @@ export class Session {
   }
 
   private onOpen(id: number, open: { method: string; timeoutMs: number; metadata: Record<string, string>; idempotent: boolean }): void {
-    if (this.closed) return;
     if (this.goingAway) {
-      this.sendClose(id, Code.UNAVAILABLE, 'this session is draining (goaway); place the call on a new session');
+      this.sendClose(id, Code.UNAVAILABLE, 'this session is draining (goaway); place the call on a new session', { [RETRY_SAFE_KEY]: 'true' });
       return;
     }
     if (this.incoming.size >= this.limits.maxConcurrentCalls) {
@@ -635,6 +954,23 @@ export class Session {
     }
   }
 
+  /** Resolves when there is room to write: the write queue and the replay buffer are under their bounds. */
+  private async hasSpace(): Promise<void> {
+    while (
+      !this.closed &&
+      (this.writer.pendingBytes >= this.limits.writeHighWaterBytes || (this.resume !== undefined && this.replayBytes >= this.limits.maxReplayBytes))
+    ) {
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    }
+  }
+
+  private wakeSpaceWaiters(): void {
+    if (this.spaceWaiters.length === 0) return;
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   private async pump(call: IncomingCall, result: unknown): Promise<void> {
     let iterator: AsyncIterator<unknown>;
     try {
@@ -648,7 +984,7 @@ export class Session {
       for (;;) {
         if (call.credits <= 0) await new Promise<void>((resolve) => (call.creditWaiter = resolve));
         if (!this.incoming.has(call.id)) return;
-        await this.writer.writable();
+        await this.hasSpace();
         if (!this.incoming.has(call.id)) return;
         const next = await iterator.next();
         if (!this.incoming.has(call.id)) return;
@@ -673,7 +1009,7 @@ export class Session {
     }
     const limit = this.peerHello?.maxMessageBytes || this.limits.maxMessageBytes;
     if (payload.length > limit) {
-      call.server.ctx.log.warn({ bytes: payload.length, limit }, 'a response is over the caller\'s size limit');
+      call.server.ctx.log.warn({ bytes: payload.length, limit }, "a response is over the caller's size limit");
       this.sendClose(call.id, Code.RESOURCE_EXHAUSTED, `a response of ${call.registered.path} is ${payload.length} bytes, over the caller's limit of ${limit} bytes`);
       this.dropIncoming(call, Code.RESOURCE_EXHAUSTED, 'response over the size limit');
       return false;
@@ -713,13 +1049,7 @@ export class Session {
     });
     this.incoming.delete(call.id);
     call.server.finish();
-    void call.iterator?.return?.();
-  }
-
-  /** Ends an incoming call with a status sent to the caller. */
-  private endIncoming(call: IncomingCall, code: Code, message: string): void {
-    this.sendClose(call.id, code, message);
-    this.dropIncoming(call, code, message);
+    void call.iterator?.return?.()?.catch?.(() => undefined);
   }
 
   /** Forgets an incoming call and stops its handler, without telling the caller. */
@@ -736,10 +1066,21 @@ export class Session {
 
   private onGoAway(reason: string): void {
     this.goingAway = true;
-    this.log.info({ reason }, 'the peer is draining this session');
+    this.log.info({ session: this.sessionId, reason }, 'the peer is draining this session');
+    this.options.onEvent?.(this, { type: 'goaway', reason });
+    this.maybeFinishDrain();
   }
 
-  /** Says goaway: the peer must place no new calls here. */
+  /** A dialer whose peer said goaway closes the session once its own calls are done. */
+  private maybeFinishDrain(): void {
+    if (this.goingAway && this.role === 'dialer' && this.outgoing.size === 0 && !this.closed) {
+      setImmediate(() => {
+        if (this.outgoing.size === 0) this.close();
+      });
+    }
+  }
+
+  /** Says goaway: the peer must place no new calls here; calls in flight go on. */
   goAway(reason: string, graceMs = 0): void {
     if (this.closed || this.goingAway) return;
     this.goingAway = true;
@@ -749,45 +1090,72 @@ export class Session {
   /** Ends the session: every call in flight fails with the given error (UNAVAILABLE by default). */
   close(error?: MeshError): void {
     if (this.closed) return;
-    this.closed = true;
-    const failure = error ?? new MeshError(Code.UNAVAILABLE, `the mesh session with ${this.peer.id} closed`);
+    const failure = error ?? new MeshError(Code.UNAVAILABLE, `the mesh session with ${this.peer.id} closed`, { metadata: { [SESSION_LOST_KEY]: 'true' } });
     this.closedError = failure;
+    // Tell the peer, while the stream is still there: calls this side serves end with the failure, calls it placed
+    // are cancelled, and goaway says not to resume.
+    for (const call of [...this.incoming.values()]) {
+      this.sendClose(call.id, Code.UNAVAILABLE, failure.rawMessage, { [SESSION_LOST_KEY]: 'true' });
+      this.dropIncoming(call, Code.UNAVAILABLE, failure.rawMessage);
+    }
+    for (const call of [...this.outgoing.values()]) {
+      this.sendFrame(call.id, { $case: 'cancel', cancel: { reason: 'the session is closing' } });
+      this.failOutgoing(call.id, failure);
+    }
+    if (!this.goingAway) {
+      this.goingAway = true;
+      this.sendFrame(0, { $case: 'goAway', goAway: { lastCallId: this.highestPeerCallId, reason: 'closing', graceMs: 0 } });
+    }
+    this.closed = true;
+    for (const timer of [this.ackTimer, this.heartbeatTimer, this.resumeTimer, this.helloTimer]) if (timer !== undefined) this.clock.clearTimeout(timer);
     this.writer.flush();
     this.writer.close();
     this.lifetime.abort(failure);
-    for (const call of [...this.outgoing.values()]) this.failOutgoing(call.id, failure);
-    for (const call of [...this.incoming.values()]) this.dropIncoming(call, Code.UNAVAILABLE, failure.rawMessage);
+    this.replay = [];
+    this.replayBytes = 0;
     for (const resolve of this.helloWaiters.splice(0)) resolve();
+    this.wakeSpaceWaiters();
+    const channel = this.channel;
+    this.channel = undefined;
     try {
-      this.channel.end();
+      channel?.end();
     } catch {
       // the stream may already be gone
     }
     this.options.onClose?.(this, error);
   }
 
-  /** The stream under the session ended or failed. */
-  channelClosed(error?: unknown): void {
-    if (this.closed) return;
-    const reason = error ? ` (${(error as Error).message ?? String(error)})` : '';
-    this.log.debug({ err: error }, 'the mesh stream ended');
-    this.close(new MeshError(Code.UNAVAILABLE, `the connection to ${this.peer.id} was lost${reason}`, { cause: error }));
-  }
-
   // ---------------------------------------------------------------- writing
 
-  private sendFrame(callId: number, kind: NonNullable<Frame['kind']>): void {
+  private sendFrame(callId: number, kind: FrameKind): void {
     if (this.closed) return;
-    this.writer.push({ callId, seq: ++this.sendSeq, kind });
+    const frame: Frame = { callId, seq: ++this.sendSeq, kind };
+    if (this.resume) {
+      this.replay.push(frame);
+      this.replayBytes += frameBytes(frame);
+      if (this.replayBytes > this.limits.maxReplayBytes * 2 && !this.replayOverflowed) {
+        // Producers wait at maxReplayBytes; only unary responses can push past it. Far past it, give up on resume
+        // rather than hold unbounded memory.
+        this.replayOverflowed = true;
+        this.replay = [];
+        this.replayBytes = 0;
+        this.log.warn({ session: this.sessionId, limit: this.limits.maxReplayBytes }, 'replay buffer overflowed; this session can no longer resume');
+      }
+      if (this.replayOverflowed) {
+        this.replay = [];
+        this.replayBytes = 0;
+      }
+    }
+    if (this.channel) this.writer.push(frame);
   }
 
-  private sendUnsequenced(callId: number, kind: NonNullable<Frame['kind']>): void {
-    if (this.closed) return;
+  private sendUnsequenced(callId: number, kind: FrameKind): void {
+    if (this.closed || !this.channel) return;
     this.writer.push({ callId, seq: 0, kind });
   }
 
-  private sendClose(callId: number, code: Code, message: string): void {
-    this.sendFrame(callId, { $case: 'close', close: { code, message, details: [], trailers: {} } });
+  private sendClose(callId: number, code: Code, message: string, trailers: Record<string, string> = {}): void {
+    this.sendFrame(callId, { $case: 'close', close: { code, message, details: [], trailers } });
   }
 
   private logPeerError(callId: number, code: number, message: string): void {
