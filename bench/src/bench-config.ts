@@ -1,0 +1,32 @@
+/**
+ * How much work each scenario does. `quick` fits in about 60 s on a 2-core
+ * machine; BENCH_SCALE (0 < scale ≤ 1) shrinks every count and duration further
+ * for smoke tests.
+ */
+
+/** Sample counts and durations of a run. */
+export interface BenchConfig {
+  mode: 'quick' | 'full';
+  scale: number;
+  hop: { warmup: number; samples: number; slowSamples: number; payloads: number[] };
+  throughput: { concurrency: number[]; warmupMs: number; measureMs: number };
+  openLoop: { transports: string[]; loadFractions: number[]; durationMs: number };
+  workflow: { warmup: number; iterations: number; probes: number; planEvents: number; coderEvents: number; rounds: number; checks: number };
+  rtt: { oneWayMs: number[]; iterations: number; transports: string[] };
+}
+
+/** The config for a mode, scaled by BENCH_SCALE. */
+export function benchConfig(mode: 'quick' | 'full', scale: number = Number(process.env.BENCH_SCALE ?? 1)): BenchConfig {
+  if (!(scale > 0 && scale <= 1)) throw new RangeError(`BENCH_SCALE must be in (0, 1], got ${process.env.BENCH_SCALE}`);
+  const n = (value: number, min = 5) => Math.max(min, Math.round(value * scale));
+  const quick = mode === 'quick';
+  return {
+    mode,
+    scale,
+    hop: { warmup: n(quick ? 300 : 2000), samples: n(quick ? 2000 : 20000, 20), slowSamples: n(quick ? 600 : 5000, 20), payloads: [256, 16384] },
+    throughput: { concurrency: [1, 16, 64, 256], warmupMs: n(quick ? 200 : 1000, 20), measureMs: n(quick ? 600 : 3000, 50) },
+    openLoop: { transports: ['grpc-bidi-raw', 'grpc', 'rest'], loadFractions: quick ? [0.5] : [0.5, 0.8], durationMs: n(quick ? 1000 : 5000, 100) },
+    workflow: { warmup: n(quick ? 5 : 20, 1), iterations: n(quick ? 60 : 400, 5), probes: 5, planEvents: 5, coderEvents: 20, rounds: 2, checks: 4 },
+    rtt: { oneWayMs: [0, 1, 5], iterations: n(quick ? 12 : 60, 3), transports: ['grpc', 'unary', 'rest'] },
+  };
+}
