@@ -47,7 +47,6 @@ export function resolveExecutable(name: string, options: ExecutableResolverOptio
   const toolDirs = (options.toolDirs ?? DEFAULT_TOOL_DIRS).map((dir) => path.resolve(options.workspace, dir));
   const systemDirs = options.systemDirs ?? DEFAULT_SYSTEM_DIRS;
   const searched: string[] = [];
-  let untrusted: string | undefined;
   const candidates = [
     ...toolDirs.map((dir) => ({ dir, source: 'workspace-tool' as const })),
     ...systemDirs.map((dir) => ({ dir, source: 'system' as const })),
@@ -64,13 +63,12 @@ export function resolveExecutable(name: string, options: ExecutableResolverOptio
     const stat = fs.statSync(real);
     if (!stat.isFile() || (stat.mode & 0o111) === 0) continue;
     const roots = source === 'system' ? SYSTEM_ROOTS : [options.workspace];
+    // An untrusted first match stops the search: falling through would silently run a different program.
     if (!roots.some((root) => isWithin(root, real))) {
-      untrusted = `${candidate} resolves to ${real}, outside the trusted roots ${roots.join(', ')}`;
-      continue;
+      return { ok: false, rule: 'untrusted-executable', reason: `${candidate} resolves to ${real}, outside the trusted roots ${roots.join(', ')}` };
     }
     if ((stat.mode & 0o002) !== 0) {
-      untrusted = `${real} is world-writable, so anyone could have replaced it`;
-      continue;
+      return { ok: false, rule: 'untrusted-executable', reason: `${real} is world-writable, so anyone could have replaced it` };
     }
     const shim = source === 'workspace-tool' ? readNodeShim(real, options) : undefined;
     if (shim) {
@@ -83,7 +81,6 @@ export function resolveExecutable(name: string, options: ExecutableResolverOptio
     }
     return { ok: true, executable: { name, file: real, prefixArgs: [], source, env: {} } };
   }
-  if (untrusted) return { ok: false, rule: 'untrusted-executable', reason: untrusted };
   return {
     ok: false,
     rule: 'executable-not-found',
