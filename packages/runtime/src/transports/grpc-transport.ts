@@ -5,10 +5,10 @@
  * events. Must match the server's mode (createGrpcServer).
  */
 import * as grpc from '@grpc/grpc-js';
-import { Code, MeshError } from '@agentmesh/protocol';
 import { normalizeMetadata, resolveDeadline } from '../client';
 import { methodPath, type CallOptions, type CallTransport, type MethodDefinition, type ServiceDefinition, type StreamControl, type StreamSink } from '../types';
 import { decodeLengthPrefixed } from './wire-encoding';
+import { deliverWhole } from './whole-stream';
 import { errorFromGrpcStatus, metadataFromRecord, recordFromMetadata } from './grpc-metadata';
 import type { GrpcMode } from './grpc-server';
 
@@ -78,37 +78,12 @@ export function createGrpcTransport(address: string, options: GrpcTransportOptio
     request: unknown,
     options: CallOptions,
     sink: StreamSink<Res>,
-  ): StreamControl => {
-    let cancelled = false;
-    const call = unaryCall(service, method, request, options, (bytes) => bytes);
-    call.promise.then(
-      (bytes) => {
-        if (cancelled) return;
-        let items: Res[];
-        try {
-          items = decodeLengthPrefixed(bytes).map((item) => method.responseType.decode(item));
-        } catch (error) {
-          return sink.error(MeshError.from(error, Code.DATA_LOSS));
-        }
-        for (const item of items) {
-          if (cancelled) return;
-          sink.next(item);
-        }
-        if (!cancelled) sink.complete();
-      },
-      (error) => {
-        if (!cancelled) sink.error(error);
-      },
+  ): StreamControl =>
+    deliverWhole(
+      unaryCall(service, method, request, options, (bytes) => bytes),
+      (bytes) => decodeLengthPrefixed(bytes).map((item) => method.responseType.decode(item)),
+      sink,
     );
-    return {
-      cancel: () => {
-        if (cancelled) return;
-        cancelled = true;
-        call.cancel();
-      },
-      consumed: () => undefined,
-    };
-  };
 
   const streamIncremental = <Res>(
     service: ServiceDefinition,

@@ -11,6 +11,7 @@ import { methodPath, type CallOptions, type CallTransport, type MethodDefinition
 import { codeFromHttpStatus } from './http-status';
 import { META_PREFIX, TIMEOUT_HEADER, TRAILER_PREFIX, headersFromMetadata, metadataFromHeaders } from './rest-headers';
 import { parseHostPort } from './transport-server';
+import { deliverWhole } from './whole-stream';
 import type { RestErrorBody } from './rest-server';
 
 /** Options of createRestTransport. */
@@ -126,30 +127,14 @@ export function createRestTransport(address: string, options: RestTransportOptio
       options: CallOptions,
       sink: StreamSink<Res>,
     ): StreamControl {
-      let cancelled = false;
-      const call = post(service, method, request, options);
-      call.promise.then(
+      return deliverWhole(
+        post(service, method, request, options),
         (json) => {
-          if (cancelled) return;
-          if (!Array.isArray(json)) return sink.error(new MeshError(Code.DATA_LOSS, `streamed response of ${methodPath(service, method)} is not a JSON array`));
-          for (const item of json) {
-            if (cancelled) return;
-            sink.next(method.responseType.fromJSON(item));
-          }
-          if (!cancelled) sink.complete();
+          if (!Array.isArray(json)) throw new MeshError(Code.DATA_LOSS, `streamed response of ${methodPath(service, method)} is not a JSON array`);
+          return json.map((item) => method.responseType.fromJSON(item));
         },
-        (error) => {
-          if (!cancelled) sink.error(error);
-        },
+        sink,
       );
-      return {
-        cancel: () => {
-          if (cancelled) return;
-          cancelled = true;
-          call.cancel();
-        },
-        consumed: () => undefined,
-      };
     },
     close: async () => agent?.destroy(),
   };
