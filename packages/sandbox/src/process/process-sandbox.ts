@@ -96,7 +96,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): ProcessSan
   const scratchExclude = new Set(options.scratchExclude ?? ['node_modules', '.git']);
   const scratchRoot = options.scratchRoot ?? os.tmpdir();
 
-  function wrap(plan: ExecPlan, scratch: Scratch | undefined, home: string): { file: string; args: string[] } {
+  function wrap(plan: ExecPlan, scratch: Scratch | undefined): { file: string; args: string[] } {
     const inner = isolationReport.prlimit.path ? buildPrlimitArgs(isolationReport.prlimit.path, plan.limits) : [];
     if (isolation === 'bubblewrap') {
       const env = { ...baseEnvironment({ pathDirs: ['/usr/local/bin', '/usr/bin', '/bin'], home: '/tmp/home', tmpdir: '/tmp' }), ...plan.env };
@@ -110,7 +110,6 @@ export function createProcessSandbox(options: ProcessSandboxOptions): ProcessSan
     }
     const mapPath = (value: string): string => (scratch && isWithin(plan.workspace, value) ? path.join(scratch.dir, path.relative(plan.workspace, value)) : value);
     const argv = [...inner, plan.file, ...plan.args.map(mapPath)];
-    void home;
     return { file: argv[0]!, args: argv.slice(1) };
   }
 
@@ -121,7 +120,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): ProcessSan
     dryRun(request) {
       const decision = policy.evaluate(request, { dryRun: true });
       if (!decision.allowed) return decision;
-      const spawnLine = wrap(decision, decision.write ? { dir: '<scratch copy of the workspace>', overlays: [] } : undefined, '<temporary home>');
+      const spawnLine = wrap(decision, decision.write ? { dir: '<scratch copy of the workspace>', overlays: [] } : undefined);
       return { ...decision, isolation, spawn: spawnLine, warnings };
     },
     async run(request, runOptions = {}) {
@@ -133,7 +132,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): ProcessSan
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agentmesh-home-'));
       if (dropToUser) fs.chownSync(home, dropToUser.uid, dropToUser.gid);
       try {
-        const command = wrap(decision, scratch, home);
+        const command = wrap(decision, scratch);
         const cwd = isolation === 'none' && scratch ? path.join(scratch.dir, path.relative(decision.workspace, decision.cwd)) : decision.cwd;
         const env = isolation === 'bubblewrap' ? {} : { ...baseEnvironment({ pathDirs: ['/usr/local/bin', '/usr/bin', '/bin'], home, tmpdir: home }), ...decision.env };
         const result = await runChild(command, { cwd, env, limits: decision.limits, dropToUser, bubblewrap: isolation === 'bubblewrap', ...runOptions });
@@ -212,6 +211,7 @@ interface ChildOptions extends ProcessRunOptions {
 type ChildResult = Omit<ProcessResult, 'isolation' | 'plan' | 'warnings' | 'scratchDir'>;
 
 const SIGNAL_NUMBERS: Readonly<Record<number, NodeJS.Signals>> = { 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM', 24: 'SIGXCPU', 25: 'SIGXFSZ' };
+const FILE_TOO_LARGE = /EFBIG|File too large/;
 const OUT_OF_MEMORY = /out of memory|Allocation failed|Cannot allocate memory|ENOMEM|std::bad_alloc/i;
 
 /** Spawns the wrapped command in its own process group and enforces the wall timeout and output caps. */
@@ -275,7 +275,8 @@ function runChild(command: { file: string; args: readonly string[] }, options: C
       let killedBy: LimitKind | undefined;
       if (timedOut) killedBy = 'timeout';
       else if (exitSignal === 'SIGXCPU') killedBy = 'cpu';
-      else if (exitSignal === 'SIGXFSZ') killedBy = 'file-size';
+      // node ignores SIGXFSZ, so an over-limit write surfaces as EFBIG instead of the signal.
+      else if (exitSignal === 'SIGXFSZ' || ((exitCode !== 0 || exitSignal) && FILE_TOO_LARGE.test(stderrText))) killedBy = 'file-size';
       else if ((exitCode !== 0 || exitSignal) && OUT_OF_MEMORY.test(stderrText)) killedBy = 'memory';
       resolve({
         ok: exitCode === 0 && !killedBy && !aborted,
