@@ -226,7 +226,14 @@ async function run(id: number, request: IsolateRunRequest, limits: IsolateLimits
     // Synchronous setup avoids thread hops per run; the caller caps code size, so compiling is bounded.
     if (granted.size > 0 || request.timers) prepared.install.applySync(undefined, [[...granted], request.timers === true], { arguments: { copy: true } });
     const script = isolate.compileScriptSync(request.code, { filename: request.filename ?? 'sandbox.js' });
-    value = await script.run(context, { timeout: limits.wallTimeoutMs, promise: true, copy: true });
+    const reference = await script.run(context, { timeout: limits.wallTimeoutMs, promise: true, reference: true });
+    try {
+      value = reference.copySync();
+    } catch (copyError) {
+      throw new ResultCopyError((copyError as Error).message);
+    } finally {
+      reference.release();
+    }
   } catch (caught) {
     error = classify(caught, ended, isolate, limits);
   } finally {
@@ -262,6 +269,9 @@ async function run(id: number, request: IsolateRunRequest, limits: IsolateLimits
   };
 }
 
+/** The script finished but its completion value cannot be copied out (a function, a host-only object). */
+class ResultCopyError extends Error {}
+
 function classify(caught: unknown, ended: 'timeout' | 'cpu' | undefined, isolate: ivm.Isolate, limits: IsolateLimits): IsolateRunError {
   const message = caught instanceof Error ? caught.message : String(caught);
   if (ended === 'timeout') return { kind: 'timeout', message: `wall-clock limit of ${limits.wallTimeoutMs} ms reached` };
@@ -270,7 +280,7 @@ function classify(caught: unknown, ended: 'timeout' | 'cpu' | undefined, isolate
     return { kind: 'memory', message: `memory limit of ${limits.memoryLimitMb} MiB reached: ${message}` };
   }
   if (/Script execution timed out/i.test(message)) return { kind: 'timeout', message: `wall-clock limit of ${limits.wallTimeoutMs} ms reached` };
-  if (/could not be cloned|#<.*> could not be cloned|non-transferable/i.test(message)) {
+  if (caught instanceof ResultCopyError) {
     return { kind: 'result', message: `the result could not be copied out of the isolate: ${message}` };
   }
   const stack = caught instanceof Error && typeof caught.stack === 'string' ? caught.stack.split('\n').slice(0, 12).join('\n') : undefined;
