@@ -5,8 +5,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import { createDecisionRecorder, type DecisionRecorder, type LimitKind } from '../decision-recorder';
 import { getSandboxLogger } from '../logger';
+import { mergeLimits } from '../merge-limits';
 import { builtEntry } from '../package-paths';
-import type { HostConfig, HostToParent, IsolateLimits, IsolateRunRequest, IsolateRunResult, ParentToHost } from './isolate-protocol';
+import type { HostConfig, HostToParent, IsolateErrorKind, IsolateLimits, IsolateRunRequest, IsolateRunResult, ParentToHost } from './isolate-protocol';
 
 /** A trusted host function exposed to isolates by name; its arguments and result are copied, never shared. */
 export type Capability = (...args: never[]) => unknown;
@@ -186,20 +187,7 @@ export function createIsolateSandbox(options: IsolateSandboxOptions = {}): Isola
   }
 
   function crash(host: Host, id: number, kind: 'crash' | 'memory' | 'timeout' | 'aborted', message: string): void {
-    finish(host, id, {
-      ok: false,
-      error: { kind, message },
-      stdout: '',
-      stderr: '',
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      durationMs: 0,
-      startMs: 0,
-      cpuMs: 0,
-      heapUsedBytes: 0,
-      pooled: false,
-      workerPid: host.child.pid ?? -1,
-    });
+    finish(host, id, failedResult(kind, message, host.child.pid ?? -1));
   }
 
   function record(result: IsolateSandboxResult): void {
@@ -232,35 +220,14 @@ export function createIsolateSandbox(options: IsolateSandboxOptions = {}): Isola
     }
   }
 
-  function refuse(reason: string): IsolateSandboxResult {
-    decisions.record({ outcome: 'refused', sandbox: 'isolate', subject: 'isolate run', rule: 'capability-not-granted', reason, dryRun: false });
-    return {
-      ok: false,
-      error: { kind: 'refused', message: reason },
-      stdout: '',
-      stderr: '',
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      durationMs: 0,
-      startMs: 0,
-      cpuMs: 0,
-      heapUsedBytes: 0,
-      pooled: false,
-      workerPid: -1,
-      roundTripMs: 0,
-    };
+  function refuse(reason: string, rule: 'capability-not-granted' | 'limit-out-of-range' | 'request-invalid'): IsolateSandboxResult {
+    decisions.record({ outcome: 'refused', sandbox: 'isolate', subject: 'isolate run', rule, reason, dryRun: false });
+    return { ...failedResult('refused', reason, -1), roundTripMs: 0 };
   }
 
   function limitsFor(request: IsolateRunRequest): IsolateLimits | string {
-    const merged: Record<keyof IsolateLimits, number> = { ...ceiling };
-    for (const [key, value] of Object.entries(request.limits ?? {}) as [keyof IsolateLimits, number | undefined][]) {
-      if (value === undefined) continue;
-      if (!(key in ceiling)) return `unknown isolate limit ${JSON.stringify(key)}`;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return `isolate limit ${key} must be a positive number`;
-      if (value > ceiling[key]) return `isolate limit ${key}=${value} is above the sandbox's ceiling ${ceiling[key]}`;
-      merged[key] = value;
-    }
-    if (merged.memoryLimitMb < 8) return 'isolate memoryLimitMb must be at least 8';
+    const merged = mergeLimits(ceiling, request.limits, 'isolate');
+    if (typeof merged !== 'string' && merged.memoryLimitMb < 8) return 'isolate memoryLimitMb must be at least 8';
     return merged;
   }
 
@@ -274,15 +241,16 @@ export function createIsolateSandbox(options: IsolateSandboxOptions = {}): Isola
     },
     async run(request, runOptions = {}) {
       if (closed) throw new Error('isolate sandbox is closed');
-      if (typeof request.code !== 'string') return refuse('request.code must be a string of JavaScript');
-      if (Buffer.byteLength(request.code) > maxCodeBytes) return refuse(`request.code is ${Buffer.byteLength(request.code)} bytes, above the ${maxCodeBytes}-byte limit`);
-      const unknown = (request.capabilities ?? []).filter((name) => !capabilities.has(name));
-      if (unknown.length > 0) return refuse(`capabilities not offered by this sandbox: ${unknown.join(', ')} (offered: ${[...capabilities.keys()].join(', ') || 'none'})`);
-      const limits = limitsFor(request);
-      if (typeof limits === 'string') {
-        decisions.record({ outcome: 'refused', sandbox: 'isolate', subject: 'isolate run', rule: 'limit-out-of-range', reason: limits, dryRun: false });
-        return { ...refuse(limits), error: { kind: 'refused', message: limits } };
+      if (typeof request.code !== 'string') return refuse('request.code must be a string of JavaScript', 'request-invalid');
+      if (Buffer.byteLength(request.code) > maxCodeBytes) {
+        return refuse(`request.code is ${Buffer.byteLength(request.code)} bytes, above the ${maxCodeBytes}-byte limit`, 'request-invalid');
       }
+      const unknown = (request.capabilities ?? []).filter((name) => !capabilities.has(name));
+      if (unknown.length > 0) {
+        return refuse(`capabilities not offered by this sandbox: ${unknown.join(', ')} (offered: ${[...capabilities.keys()].join(', ') || 'none'})`, 'capability-not-granted');
+      }
+      const limits = limitsFor(request);
+      if (typeof limits === 'string') return refuse(limits, 'limit-out-of-range');
       decisions.record({ outcome: 'allowed', sandbox: 'isolate', subject: 'isolate run', dryRun: false });
       const started = performance.now();
       let host = hostForRun();
@@ -333,5 +301,23 @@ export function createIsolateSandbox(options: IsolateSandboxOptions = {}): Isola
         ),
       );
     },
+  };
+}
+
+/** A result for a run that never produced one of its own (refused, aborted, or its host died). */
+function failedResult(kind: IsolateErrorKind, message: string, workerPid: number): IsolateRunResult {
+  return {
+    ok: false,
+    error: { kind, message },
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    durationMs: 0,
+    startMs: 0,
+    cpuMs: 0,
+    heapUsedBytes: 0,
+    pooled: false,
+    workerPid,
   };
 }

@@ -15,6 +15,7 @@ import {
 import { unwrapCommand } from './command-wrappers';
 import { DEFAULT_ENV_ALLOWLIST, deniedEnvReason } from './environment-policy';
 import { DEFAULT_SYSTEM_DIRS, DEFAULT_TOOL_DIRS, isBareExecutableName, resolveExecutable, type ResolvedExecutable } from './executable-resolver';
+import { mergeLimits } from '../merge-limits';
 import { confineToWorkspace } from './path-confinement';
 
 /** Resource limits for one sandboxed process. */
@@ -204,7 +205,7 @@ export function createExecPolicy(options: ExecPolicyOptions): ExecPolicy {
     if (request.write && !writeGranted) {
       return refuse({ rule: 'write-not-granted', reason: `write access was requested but has not been granted for workspace ${workspace} (read-only by default)` });
     }
-    const limits = mergeLimits(ceiling, request.limits, unwrapped.timeoutSeconds);
+    const limits = execLimits(ceiling, request.limits, unwrapped.timeoutSeconds);
     if (typeof limits === 'string') return refuse({ rule: 'limit-out-of-range', reason: limits });
     reasons.push(request.write ? 'write granted: writes go to a scratch copy of the workspace' : 'read-only workspace');
 
@@ -256,17 +257,10 @@ export function describeRequest(request: ExecRequest): string {
   return [request.command, ...(request.args ?? [])].map((part) => JSON.stringify(part)).join(' ');
 }
 
-function mergeLimits(ceiling: ExecLimits, requested: Partial<ExecLimits> | undefined, timeoutSeconds: number | undefined): ExecLimits | string {
-  const merged: Record<keyof ExecLimits, number> = { ...ceiling };
-  for (const [key, value] of Object.entries(requested ?? {}) as [keyof ExecLimits, number | undefined][]) {
-    if (value === undefined) continue;
-    if (!(key in ceiling)) return `unknown limit ${JSON.stringify(key)}`;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return `limit ${key} must be a positive number; got ${String(value)}`;
-    if (value > ceiling[key]) return `limit ${key}=${value} is above the policy's ceiling ${ceiling[key]}; a request may only lower limits`;
-    merged[key] = value;
-  }
-  if (timeoutSeconds !== undefined) merged.wallTimeoutMs = Math.min(merged.wallTimeoutMs, Math.max(1, timeoutSeconds * 1000));
-  return merged;
+function execLimits(ceiling: ExecLimits, requested: Partial<ExecLimits> | undefined, timeoutSeconds: number | undefined): ExecLimits | string {
+  const merged = mergeLimits(ceiling, requested, 'exec');
+  if (typeof merged === 'string' || timeoutSeconds === undefined) return merged;
+  return { ...merged, wallTimeoutMs: Math.min(merged.wallTimeoutMs, Math.max(1, timeoutSeconds * 1000)) };
 }
 
 function realWorkspace(workspace: string): string {
