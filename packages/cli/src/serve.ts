@@ -1,9 +1,10 @@
 /**
- * `agentmesh serve <service>`: runs one service on a mesh port until SIGTERM or
- * SIGINT, then drains: goaway, let calls finish within the grace period, exit 0.
- * A second signal exits at once.
+ * `agentmesh serve <service>`: runs one service (planner, coder, validator, all, or the
+ * smoke job's echo and relay) on a mesh port until SIGTERM or SIGINT, then drains:
+ * goaway, let calls finish within the grace period, exit 0. A second signal exits at once.
  */
 import { EchoServiceDefinition } from '@agentmesh/protocol';
+import { agentNames, startAgentServer, type AgentService } from './agent-server';
 import { createEchoService, createLogger, createMeshClient, createMeshServer, type MeshServer, type ServiceImplementation } from '@agentmesh/runtime';
 
 /** Options of serve(). */
@@ -14,6 +15,8 @@ export interface ServeOptions {
   /** Print a JSON "listening" line on stdout for a parent process. */
   announce: boolean;
   upstream?: string;
+  /** The validator the planner probes through (serve planner). */
+  validator?: string;
   graceMs: number;
 }
 
@@ -39,15 +42,26 @@ function buildServer(options: ServeOptions): MeshServer {
       return server;
     }
     default:
-      throw new Error(`unknown service "${options.service}"; expected one of: echo, relay`);
+      throw new Error(`unknown service "${options.service}"; expected one of: planner, coder, validator, all, echo, relay`);
   }
+}
+
+/** Starts the named service: an agent (or all three) or one of the smoke job's services. */
+async function startServer(options: ServeOptions): Promise<{ address: string; shutdown(graceMs: number): Promise<void> }> {
+  if (options.service === 'all' || (agentNames as readonly string[]).includes(options.service)) {
+    const services = options.service === 'all' ? agentNames : [options.service as AgentService];
+    const agents = await startAgentServer({ services, host: options.host, port: options.port, validator: options.validator, identity: options.service });
+    return { address: agents.address, shutdown: (graceMs) => agents.close(graceMs) };
+  }
+  const server = buildServer(options);
+  const port = await server.listen(`${options.host}:${options.port}`);
+  return { address: `${options.host}:${port}`, shutdown: (graceMs) => server.shutdown(graceMs) };
 }
 
 /** Runs a service until a signal; resolves with the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
-  const server = buildServer(options);
-  const port = await server.listen(`${options.host}:${options.port}`);
-  const address = `${options.host}:${port}`;
+  const server = await startServer(options);
+  const address = server.address;
   if (options.announce) process.stdout.write(JSON.stringify({ announce: 'listening', service: options.service, address }) + '\n');
   return new Promise<number>((resolve) => {
     let stopping = false;
