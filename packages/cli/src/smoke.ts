@@ -51,7 +51,7 @@ export function startChildService(name: string, args: string[], env: NodeJS.Proc
 /** Stops a child service with SIGTERM, and SIGKILL if it lingers. */
 export function stopChildService(service: ChildService): Promise<void> {
   return new Promise((resolve) => {
-    if (service.process.exitCode !== null) return resolve();
+    if (service.process.exitCode !== null || service.process.signalCode !== null) return resolve();
     const timer = setTimeout(() => service.process.kill('SIGKILL'), 5_000);
     service.process.once('exit', () => {
       clearTimeout(timer);
