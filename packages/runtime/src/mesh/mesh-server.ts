@@ -62,7 +62,12 @@ export interface MeshServer {
   /** Live sessions. */
   sessions(): Session[];
   stats(): MeshServerStats;
-  /** Says goaway on every session, waits up to graceMs for calls to finish, then closes. */
+  /**
+   * Says goaway on every current session and keeps serving: calls in flight
+   * finish, new calls arrive on new sessions. For connection rotation and rebalancing.
+   */
+  drain(reason?: string): void;
+  /** Says goaway on every session, waits up to graceMs for calls to finish, cancels the rest, then stops. */
   shutdown(graceMs?: number): Promise<void>;
 }
 
@@ -189,7 +194,12 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
       }
       return { sessionsAccepted, activeSessions: sessionsById.size, activeCalls, callsServed };
     },
+    drain(reason = 'draining') {
+      for (const s of sessionsById.values()) s.goAway(reason);
+      log.info({ sessions: sessionsById.size, reason }, 'draining sessions');
+    },
     async shutdown(graceMs = 5_000) {
+      log.info({ graceMs }, 'shutting down: goaway to every session');
       for (const s of sessionsById.values()) s.goAway('server shutting down', graceMs);
       const until = Date.now() + graceMs;
       while (Date.now() < until && [...sessionsById.values()].some((s) => s.activeCalls > 0)) await new Promise((r) => setTimeout(r, 10));
