@@ -87,7 +87,6 @@ export async function runBench(args: BenchArguments): Promise<{ results: BenchRe
     targets: [],
     durationSec: 0,
   };
-  if (!table.mesh) results.skipped.push({ what: 'mesh transport', why: 'not in the bench transport table yet (bench/src/transport-table.ts)' });
   const want = (s: Scenario) => args.scenarios.includes(s);
   if (want('hop')) {
     results.hopBySize = await runHop(pick(all), config, progress);

@@ -1,14 +1,6 @@
 /**
  * Every transport the bench can measure, in one table: how its server is
  * started (in a child process) and how the load generator connects to it.
- *
- * Adding the mesh is one entry in `echoTransports`:
- *   mesh: {
- *     serve: () => createMeshServer({ identity: 'bench-echo' }),
- *     connect: (address) => createMeshTransport(address),
- *   },
- * (`createMeshServer(...).register(def, impl)` and `await .listen('127.0.0.1:0')`
- * returning the port fit `EchoServer` as they are.)
  */
 import { EchoServiceDefinition } from '@agentmesh/protocol';
 import { createServiceClient, createTransport, createTransportServer, type CallTransport, type ServiceClient } from './runtime-api';
@@ -28,6 +20,7 @@ export interface EchoTransportEntry {
 
 /** EchoService over each runtime transport. */
 export const echoTransports: Record<string, EchoTransportEntry> = {
+  mesh: { serve: () => createTransportServer('mesh') as EchoServer, connect: (a) => createTransport('mesh', a) },
   grpc: { serve: () => createTransportServer('grpc') as EchoServer, connect: (a) => createTransport('grpc', a) },
   unary: { serve: () => createTransportServer('unary') as EchoServer, connect: (a) => createTransport('unary', a) },
   rest: { serve: () => createTransportServer('rest') as EchoServer, connect: (a) => createTransport('rest', a) },

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createConductor, formatEvent, formatRunReport, type RunReport } from '@agentmesh/conductor';
-import { createMeshClient } from '@agentmesh/runtime';
+import { createTransport, createMeshClient } from '@agentmesh/runtime';
 import { ValidatorServiceDefinition } from '@agentmesh/protocol';
 import { startChildService, stopChildService, type ChildService } from './smoke';
 
@@ -21,6 +21,8 @@ export interface DemoOptions {
   keep?: boolean;
   /** Write the report as JSON here. */
   json?: string;
+  /** How the conductor calls the agents: mesh (default), grpc, unary, rest, rest-nokeepalive. */
+  transport?: string;
 }
 
 /** Copies the example to a new temp dir, leaving out build output. */
@@ -46,7 +48,19 @@ export async function runDemo(print: (line: string) => void, options: DemoOption
     children.push(planner, coder);
     for (const child of [planner, coder, validator]) print(`  ${child.name.padEnd(9)} listening on ${child.address} (pid ${child.process.pid})`);
     print(`  services up in ${Math.round(performance.now() - startAt)} ms`);
-    conductor = createConductor({ agents: { planner: planner.address, coder: coder.address, validator: validator.address }, identity: 'demo-conductor' });
+    const transport = options.transport ?? 'mesh';
+    const at = (child: ChildService) => {
+      const address = child.addresses[transport];
+      if (!address) throw new Error(`${child.name} did not announce a ${transport} address`);
+      return address;
+    };
+    if (transport !== 'mesh') print(`  the conductor calls the agents over ${transport}`);
+    conductor = createConductor({
+      agents: { planner: at(planner), coder: at(coder), validator: at(validator) },
+      transport,
+      transportFactory: (name, address) => createTransport(name, address),
+      identity: 'demo-conductor',
+    });
     const run = conductor.run({ workspace: copy, goal: 'tests', apply: true });
     run.events$.subscribe((event) => {
       const line = formatEvent(event);

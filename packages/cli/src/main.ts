@@ -7,7 +7,7 @@ import { runDemo } from './demo';
 import { runDoctor } from './doctor';
 import { runCommand } from './run-command';
 import { serve } from './serve';
-import { agentAddress, parsePort, SettingError } from './settings';
+import { agentAddress, parsePort, parseTransport, SettingError } from './settings';
 import { runSmoke } from './smoke';
 
 const usage = `usage: agentmesh <command> [options]
@@ -19,7 +19,7 @@ commands:
              [--transport mesh|grpc|unary|rest|rest-nokeepalive] [--no-probes] [--no-validators]
              [--compare] [--patch-out file] [--planner|--coder|--validator host:port]
                                   repair a repository (agents without an address run in-process)
-  demo [--keep] [--json report.json]
+  demo [--keep] [--json report.json] [--transport mesh|grpc|unary|rest|rest-nokeepalive]
                                   the three agents as processes repair a copy of examples/broken-repo
   doctor                          which sandbox isolation is available here, and why not
   smoke                           two services, calls between them
@@ -102,8 +102,9 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     case 'demo': {
-      const parsed = parse(rest, { keep: { type: 'boolean', default: false }, json: { type: 'string' } });
-      return runDemo(print, { keep: parsed.values.keep as boolean, json: parsed.values.json as string | undefined });
+      const parsed = parse(rest, { keep: { type: 'boolean', default: false }, json: { type: 'string' }, transport: { type: 'string' } });
+      const transport = parseTransport(parsed.values.transport as string | undefined);
+      return runDemo(print, { keep: parsed.values.keep as boolean, json: parsed.values.json as string | undefined, transport });
     }
     case 'doctor':
       return runDoctor(print);

@@ -27,10 +27,9 @@ export interface RunCommandOptions {
   validator?: string;
 }
 
-/** The runtime's by-name transport factory, when its barrel exports it. */
-function transportFactory(): ((name: string, address: string) => CallTransport) | undefined {
-  const create = (runtime as unknown as { createTransport?: (name: string, address: string) => CallTransport }).createTransport;
-  return create;
+/** The runtime's by-name transport factory. */
+function transportFactory(): (name: string, address: string) => CallTransport {
+  return (name, address) => runtime.createTransport(name, address);
 }
 
 /** Checks every setting before anything starts, so a bad one is a clear error at start. */
@@ -50,7 +49,6 @@ export function checkRunOptions(options: RunCommandOptions): { addresses: Partia
     const address = agentAddress(agent, options[agent]);
     if (address) addresses[agent] = address;
   }
-  if (transport !== 'mesh' && !transportFactory()) throw new SettingError(`--transport ${transport} is not available in this build (the runtime does not export createTransport yet); use --transport mesh`);
   if (transport !== 'mesh' && agentNames.some((agent) => !addresses[agent])) {
     throw new SettingError(`--transport ${transport} needs every agent's address (--planner/--coder/--validator or AGENTMESH_*_ADDR): in-process agents are served on the mesh only`);
   }

@@ -47,22 +47,23 @@ function buildServer(options: ServeOptions): MeshServer {
 }
 
 /** Starts the named service: an agent (or all three) or one of the smoke job's services. */
-async function startServer(options: ServeOptions): Promise<{ address: string; shutdown(graceMs: number): Promise<void> }> {
+async function startServer(options: ServeOptions): Promise<{ address: string; addresses: Record<string, string>; shutdown(graceMs: number): Promise<void> }> {
   if (options.service === 'all' || (agentNames as readonly string[]).includes(options.service)) {
     const services = options.service === 'all' ? agentNames : [options.service as AgentService];
     const agents = await startAgentServer({ services, host: options.host, port: options.port, validator: options.validator, identity: options.service });
-    return { address: agents.address, shutdown: (graceMs) => agents.close(graceMs) };
+    return { address: agents.address, addresses: agents.addresses, shutdown: (graceMs) => agents.close(graceMs) };
   }
   const server = buildServer(options);
   const port = await server.listen(`${options.host}:${options.port}`);
-  return { address: `${options.host}:${port}`, shutdown: (graceMs) => server.shutdown(graceMs) };
+  const address = `${options.host}:${port}`;
+  return { address, addresses: { mesh: address }, shutdown: (graceMs) => server.shutdown(graceMs) };
 }
 
 /** Runs a service until a signal; resolves with the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
   const server = await startServer(options);
   const address = server.address;
-  if (options.announce) process.stdout.write(JSON.stringify({ announce: 'listening', service: options.service, address }) + '\n');
+  if (options.announce) process.stdout.write(JSON.stringify({ announce: 'listening', service: options.service, address, addresses: server.addresses }) + '\n');
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = () => {

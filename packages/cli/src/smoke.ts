@@ -13,7 +13,10 @@ import { createMeshClient } from '@agentmesh/runtime';
 /** A started child service and the address it bound. */
 export interface ChildService {
   name: string;
+  /** The mesh address. */
   address: string;
+  /** Address by transport name, as the service announced them. */
+  addresses: Record<string, string>;
   process: ChildProcess;
 }
 
@@ -32,10 +35,10 @@ export function startChildService(name: string, args: string[], env: NodeJS.Proc
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s`)), 20_000);
     lines.on('line', (line) => {
       try {
-        const message = JSON.parse(line) as { announce?: string; address?: string };
+        const message = JSON.parse(line) as { announce?: string; address?: string; addresses?: Record<string, string> };
         if (message.announce === 'listening' && message.address) {
           clearTimeout(timer);
-          resolve({ name, address: message.address, process: child });
+          resolve({ name, address: message.address, addresses: message.addresses ?? { mesh: message.address }, process: child });
         }
       } catch {
         // a log line, not the announcement

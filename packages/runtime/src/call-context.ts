@@ -18,9 +18,11 @@ export interface CallContextInit {
   log: Logger;
   /** Aborts the handler when this fires (session loss, server shutdown). */
   parentSignal?: AbortSignal;
+  /** Called once when the call is aborted (deadline, parent, abort()), not on finish(). */
+  onAbort?(reason: MeshError): void;
 }
 
-/** A handler's context plus the server's means to end it. */
+/** A server transport's handle on one call: the handler's context and the means to end it. */
 export interface ServerCall {
   readonly ctx: CallContext;
   /** Aborts the handler's signal with a MeshError of this code; idempotent. */
@@ -29,52 +31,66 @@ export interface ServerCall {
   finish(): void;
 }
 
+/** The abort reason of a call that finished normally; shared, since it carries no per-call facts. */
+export const CALL_FINISHED: MeshError = new MeshError(Code.OK, 'the call has finished');
+
 /**
  * Creates a handler context whose signal fires on deadline, on the parent's
- * abort, on abort(), and on finish().
+ * abort, on abort(), and on finish(). The AbortController and the child logger
+ * are made only when a handler asks for them: most calls on a hot path never do,
+ * and both cost more than the rest of a call's bookkeeping.
  */
 export function createServerCall(init: CallContextInit): ServerCall {
-  const controller = new AbortController();
-  const log = init.log.child({ callId: init.callId, method: init.method, peer: init.peer.id });
+  let controller: AbortController | undefined;
+  let reason: MeshError | undefined;
+  let log: Logger | undefined;
   let timer: NodeJS.Timeout | undefined;
   const onParentAbort = () => abort(Code.UNAVAILABLE, 'the connection to the caller was lost');
-  const abort = (code: Code, message: string) => {
-    if (controller.signal.aborted) return;
-    cleanup();
-    controller.abort(new MeshError(code, message));
-  };
   const cleanup = () => {
     if (timer) clearTimeout(timer);
     init.parentSignal?.removeEventListener('abort', onParentAbort);
   };
+  const end = (why: MeshError) => {
+    if (reason) return false;
+    reason = why;
+    cleanup();
+    controller?.abort(why);
+    return true;
+  };
+  const abort = (code: Code, message: string) => {
+    const why = new MeshError(code, message);
+    if (end(why)) init.onAbort?.(why);
+  };
   if (init.deadline !== undefined) {
     const remaining = init.deadline - Date.now();
     if (remaining <= 0) abort(Code.DEADLINE_EXCEEDED, 'the deadline had passed when the call arrived');
-    else timer = setTimeout(() => abort(Code.DEADLINE_EXCEEDED, `the deadline passed (${init.method})`), remaining);
-    timer?.unref?.();
+    else {
+      timer = setTimeout(() => abort(Code.DEADLINE_EXCEEDED, `the deadline passed (${init.method})`), remaining);
+      timer.unref?.();
+    }
   }
   if (init.parentSignal?.aborted) onParentAbort();
   else init.parentSignal?.addEventListener('abort', onParentAbort, { once: true });
   const ctx: CallContext = {
     method: init.method,
     callId: init.callId,
-    signal: controller.signal,
+    get signal(): AbortSignal {
+      if (!controller) {
+        controller = new AbortController();
+        if (reason) controller.abort(reason);
+      }
+      return controller.signal;
+    },
     metadata: init.metadata,
     deadline: init.deadline,
     peer: init.peer,
-    log,
+    get log(): Logger {
+      return (log ??= init.log.child({ callId: init.callId, method: init.method, peer: init.peer.id }));
+    },
     responseHeaders: {},
     trailers: {},
   };
-  return {
-    ctx,
-    abort,
-    finish: () => {
-      if (controller.signal.aborted) return;
-      cleanup();
-      controller.abort(new MeshError(Code.OK, 'the call has finished'));
-    },
-  };
+  return { ctx, abort, finish: () => void end(CALL_FINISHED) };
 }
 
 /** A status ready for the wire. */

@@ -31,3 +31,4 @@ export { createLogger } from './logger';
 export * from './mesh';
 export { createEchoService } from './echo/echo-service';
 export type { EchoServiceOptions } from './echo/echo-service';
+export * from './transports';

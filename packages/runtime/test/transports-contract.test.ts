@@ -1,5 +1,4 @@
-// Every transport passes the one contract (transport-contract.ts). The mesh
-// joins with one more row.
+// Every transport, the mesh included, passes the one contract (transport-contract.ts).
 import { createTransport, createTransportServer } from '../src/transports';
 import { runTransportContract, type ContractCapabilities, type MakeServerAndTransport } from './transport-contract';
 
@@ -21,6 +20,7 @@ function builtin(name: string): MakeServerAndTransport {
 
 const whole: ContractCapabilities = { incrementalStreaming: false, errorDetails: true };
 const table: [string, MakeServerAndTransport, ContractCapabilities][] = [
+  ['mesh', builtin('mesh'), { incrementalStreaming: true, errorDetails: true }],
   ['grpc', builtin('grpc'), { incrementalStreaming: true, errorDetails: true }],
   ['unary', builtin('unary'), whole],
   ['rest', builtin('rest'), whole],

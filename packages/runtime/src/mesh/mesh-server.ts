@@ -40,6 +40,8 @@ export interface MeshServerOptions extends MeshPeerOptions {
   maxSessions?: number;
   /** Use an existing grpc-js server (to share its port with other services) instead of a new one. */
   grpcServer?: grpc.Server;
+  /** Serve these handlers; share one registry to serve the same agents on several transports. */
+  registry?: ServiceRegistry;
 }
 
 /** Counters a mesh server exposes. */
@@ -76,7 +78,7 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
   const log: Logger = (options.logger ?? createLogger('mesh-server')).child({ component: 'mesh-server', identity: options.identity });
   const limits: SessionLimits = { ...defaultSessionLimits, ...options.limits };
   const maxSessions = options.maxSessions ?? 1024;
-  const registry = new ServiceRegistry();
+  const registry = options.registry ?? new ServiceRegistry();
     let sessionsAccepted = 0;
   let closedCallsServed = 0;
   const grpcServer = options.grpcServer ?? new grpc.Server(grpcChannelOptions(limits.maxMessageBytes));

@@ -11,7 +11,6 @@
  * sides replay what the other has not seen, so calls in flight survive with
  * every frame delivered exactly once and in order.
  */
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Code, MeshError, MESH_PROTOCOL_VERSION, codeName, type Frame, type FrameBatch, type Hello } from '@agentmesh/protocol';
 import { createServerCall, errorFromStatus, statusFromHandlerError, toAsyncIterable, type ServerCall } from '../call-context';
@@ -195,7 +194,6 @@ export class Session {
   private readonly registry?: ServiceRegistry;
   private readonly outgoing = new Map<number, OutgoingCall>();
   private readonly incoming = new Map<number, IncomingCall>();
-  private readonly lifetime = new AbortController();
   private channel: FrameChannel | undefined;
   private remoteAddress = '';
   private nextCallId: number;
@@ -233,7 +231,6 @@ export class Session {
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.sessionId = options.sessionId ?? '';
     this.nextCallId = options.role === 'dialer' ? 1 : 2;
-    setMaxListeners(0, this.lifetime.signal); // one listener per call in flight, by design
     this.log = options.log.child({ role: this.role });
     this.writer = new FrameWriter({
       write: (batch) => {
@@ -903,9 +900,15 @@ export class Session {
       deadline: open.timeoutMs > 0 ? Date.now() + open.timeoutMs : undefined,
       peer: this.peer,
       log: this.log,
-      parentSignal: this.lifetime.signal,
+      // Deadline while the call is still registered: tell the caller and stop. (Session loss is handled by close().)
+      onAbort: (reason) => {
+        const call = this.incoming.get(id);
+        if (!call) return;
+        if (reason.code === Code.DEADLINE_EXCEEDED) this.sendClose(id, Code.DEADLINE_EXCEEDED, reason.rawMessage);
+        this.dropIncoming(call, reason.code, reason.rawMessage);
+      },
     });
-    const call: IncomingCall = {
+    this.incoming.set(id, {
       id,
       registered,
       server,
@@ -914,19 +917,7 @@ export class Session {
       started: false,
       credits: this.peerHello?.initialWindow || this.limits.initialWindow,
       headersSent: false,
-    };
-    this.incoming.set(id, call);
-    server.ctx.signal.addEventListener(
-      'abort',
-      () => {
-        // Deadline or session loss while the call is still registered: tell the caller and stop.
-        if (!this.incoming.has(id)) return;
-        const reason = server.ctx.signal.reason as MeshError;
-        if (reason.code === Code.DEADLINE_EXCEEDED) this.sendClose(id, Code.DEADLINE_EXCEEDED, reason.rawMessage);
-        this.dropIncoming(call, reason.code, reason.rawMessage);
-      },
-      { once: true },
-    );
+    });
   }
 
   private runHandler(call: IncomingCall): void {
@@ -1110,7 +1101,6 @@ export class Session {
     for (const timer of [this.ackTimer, this.heartbeatTimer, this.resumeTimer, this.helloTimer]) if (timer !== undefined) this.clock.clearTimeout(timer);
     this.writer.flush();
     this.writer.close();
-    this.lifetime.abort(failure);
     this.replay = [];
     this.replayBytes = 0;
     for (const resolve of this.helloWaiters.splice(0)) resolve();

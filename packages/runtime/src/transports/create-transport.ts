@@ -1,7 +1,7 @@
 /**
  * Transports by name, so the CLI, the conductor and the bench can take
- * `--transport <name>`. The mesh is added by its owner through `extra`
- * factories (see createTransport), without this file knowing about it.
+ * `--transport <name>`: the mesh (the default) and the baselines, all serving
+ * and calling the same registry of handlers. `extra` factories add or replace names.
  */
 import type { CallTransport, TransportName } from '../types';
 import { createGrpcServer, type GrpcServerOptions } from './grpc-server';
@@ -9,6 +9,23 @@ import { createGrpcTransport } from './grpc-transport';
 import { createRestServer, type RestServerOptions } from './rest-server';
 import { createRestTransport } from './rest-transport';
 import type { TransportServer } from './transport-server';
+import { createMeshServer, type MeshServerOptions } from '../mesh/mesh-server';
+import { createMeshTransport } from '../mesh/mesh-client';
+
+/** The mesh server as a TransportServer, so it can sit in the same table as the baselines. */
+export function createMeshTransportServer(options: GrpcServerOptions & RestServerOptions & Partial<MeshServerOptions> = {}): TransportServer {
+  const mesh = createMeshServer({ identity: options.identity ?? 'agentmesh', logger: options.logger ?? options.log, registry: options.registry, limits: options.limits });
+  const server: TransportServer = {
+    registry: mesh.registry,
+    register(service, implementation) {
+      mesh.register(service, implementation);
+      return server as never;
+    },
+    listen: (address) => mesh.listen(address),
+    close: (graceMs) => mesh.shutdown(graceMs ?? 0),
+  };
+  return server;
+}
 
 /** Makes a client transport to an address. */
 export type TransportFactory = (address: string) => CallTransport;
@@ -16,8 +33,9 @@ export type TransportFactory = (address: string) => CallTransport;
 /** Makes a server for a transport (not yet listening). */
 export type TransportServerFactory = (options: GrpcServerOptions & RestServerOptions) => TransportServer;
 
-/** The client transports this module knows; `mesh` comes from its owner via `extra`. */
+/** The client transports this module knows. */
 export const builtinTransports: Readonly<Record<string, TransportFactory>> = {
+  mesh: (address) => createMeshTransport(address),
   grpc: (address) => createGrpcTransport(address, { mode: 'grpc' }),
   unary: (address) => createGrpcTransport(address, { mode: 'unary' }),
   rest: (address) => createRestTransport(address, { keepAlive: true }),
@@ -26,6 +44,7 @@ export const builtinTransports: Readonly<Record<string, TransportFactory>> = {
 
 /** The server transports this module knows; both REST clients share one REST server kind. */
 export const builtinTransportServers: Readonly<Record<string, TransportServerFactory>> = {
+  mesh: (options) => createMeshTransportServer(options),
   grpc: (options) => createGrpcServer({ ...options, mode: 'grpc' }),
   unary: (options) => createGrpcServer({ ...options, mode: 'unary' }),
   rest: (options) => createRestServer(options),
@@ -34,7 +53,7 @@ export const builtinTransportServers: Readonly<Record<string, TransportServerFac
 
 /** Options of createTransport. */
 export interface CreateTransportOptions {
-  /** More factories by name (e.g. `{ mesh: createMeshTransport }`); they win over the built-ins. */
+  /** More factories by name; they win over the built-ins. */
   extra?: Record<string, TransportFactory>;
 }
 
@@ -51,7 +70,7 @@ export function createTransport(name: TransportName | string, address: string, o
 
 /** Options of createTransportServer. */
 export interface CreateTransportServerOptions extends GrpcServerOptions, RestServerOptions {
-  /** More server factories by name (e.g. mesh); they win over the built-ins. */
+  /** More server factories by name; they win over the built-ins. */
   extra?: Record<string, TransportServerFactory>;
 }
 

@@ -16,5 +16,5 @@ export { codeFromHttpStatus, httpStatusFromCode } from './http-status';
 export { ERROR_DETAILS_TRAILER, decodeErrorDetails, decodeLengthPrefixed, encodeErrorDetails, encodeLengthPrefixed } from './wire-encoding';
 export { parseHostPort } from './transport-server';
 export type { TransportServer, TransportServerOptions } from './transport-server';
-export { builtinTransportServers, builtinTransports, createTransport, createTransportServer } from './create-transport';
+export { builtinTransportServers, builtinTransports, createMeshTransportServer, createTransport, createTransportServer } from './create-transport';
 export type { CreateTransportOptions, CreateTransportServerOptions, TransportFactory, TransportServerFactory } from './create-transport';
