@@ -85,10 +85,16 @@ function detectBubblewrap(user: { uid?: number; gid?: number } | undefined): Iso
   const file = findExecutable('bwrap');
   if (!file) return { available: false, reason: 'bwrap not found (apt-get install bubblewrap)' };
   const version = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout?.trim();
+  // Probe the way runs use it: a root caller runs bwrap as root without a user namespace and drops inside
+  // with setpriv (see BubblewrapDrop); without setpriv, bwrap itself runs as the unprivileged user.
+  const root = process.getuid?.() === 0;
+  const setpriv = root ? findExecutable('setpriv') : undefined;
+  const unshare = setpriv ? ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try'] : ['--unshare-all'];
+  const inner = setpriv && user?.uid !== undefined ? [setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--'] : [];
   const probe = spawnSync(
     file,
-    ['--unshare-all', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', ...systemLinkArgs(), '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'],
-    { encoding: 'utf8', timeout: 10_000, env: {}, ...(user?.uid !== undefined && process.getuid?.() === 0 ? { uid: user.uid, gid: user.gid } : {}) },
+    [...unshare, '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', ...systemLinkArgs(), '--proc', '/proc', '--dev', '/dev', '--', ...inner, '/usr/bin/true'],
+    { encoding: 'utf8', timeout: 10_000, env: {}, ...(!setpriv && user?.uid !== undefined && root ? { uid: user.uid, gid: user.gid } : {}) },
   );
   if (probe.error || probe.status !== 0) {
     const why = probe.error?.message ?? (probe.stderr.trim() || `exit status ${String(probe.status)}`);

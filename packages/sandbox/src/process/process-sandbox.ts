@@ -9,7 +9,7 @@ import { createCappedOutput } from '../capped-output';
 import type { DecisionRecorder, LimitKind } from '../decision-recorder';
 import { getSandboxLogger } from '../logger';
 import { buildBubblewrapArgs, buildPrlimitArgs } from './bubblewrap-command';
-import { detectIsolation, type IsolationReport } from './detect-isolation';
+import { detectIsolation, findExecutable, type IsolationReport } from './detect-isolation';
 import { baseEnvironment } from './environment-policy';
 import { createExecPolicy, describeRequest, type ExecLimits, type ExecPlan, type ExecPolicy, type ExecPolicyOptions, type ExecRefusal, type ExecRequest } from './exec-policy';
 import { isWithin } from './path-confinement';
@@ -93,6 +93,10 @@ export function createProcessSandbox(options: ProcessSandboxOptions): ProcessSan
   }
   const user = isolationReport.unprivilegedUser;
   const dropToUser = process.getuid?.() === 0 && user.uid !== undefined && user.gid !== undefined ? { uid: user.uid, gid: user.gid } : undefined;
+  // Under bubblewrap a root caller drops inside the sandbox (setpriv), so bwrap can reach workspaces below
+  // directories only root may enter; without setpriv it falls back to spawning bwrap as the unprivileged user.
+  const setpriv = isolation === 'bubblewrap' && dropToUser ? findExecutable('setpriv') : undefined;
+  const dropInside = setpriv && dropToUser ? { ...dropToUser, setpriv } : undefined;
   const scratchExclude = new Set(options.scratchExclude ?? ['node_modules', '.git']);
   const scratchRoot = options.scratchRoot ?? os.tmpdir();
 
@@ -104,6 +108,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): ProcessSan
         mount: { workspace: plan.workspace, ...(scratch ? { scratch: scratch.dir, readOnlyOverlays: scratch.overlays } : {}) },
         cwd: plan.cwd,
         env,
+        ...(dropInside ? { drop: dropInside } : {}),
         argv: [...inner, plan.file, ...plan.args],
       });
       return { file: isolationReport.bubblewrap.path!, args };
@@ -128,14 +133,14 @@ export function createProcessSandbox(options: ProcessSandboxOptions): ProcessSan
       if (!decision.allowed) return decision;
       const subject = describeRequest(request);
       policy.decisions.record({ outcome: 'allowed', sandbox: 'process', subject, dryRun: false });
-      const scratch = decision.write ? makeScratch(decision.workspace, scratchRoot, scratchExclude, dropToUser) : undefined;
+      const scratch = decision.write ? makeScratch(decision.workspace, scratchRoot, scratchExclude, dropToUser, isolation === 'bubblewrap') : undefined;
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agentmesh-home-'));
       if (dropToUser) fs.chownSync(home, dropToUser.uid, dropToUser.gid);
       try {
         const command = wrap(decision, scratch);
         const cwd = isolation === 'none' && scratch ? path.join(scratch.dir, path.relative(decision.workspace, decision.cwd)) : decision.cwd;
         const env = isolation === 'bubblewrap' ? {} : { ...baseEnvironment({ pathDirs: ['/usr/local/bin', '/usr/bin', '/bin'], home, tmpdir: home }), ...decision.env };
-        const result = await runChild(command, { cwd, env, limits: decision.limits, dropToUser, bubblewrap: isolation === 'bubblewrap', ...runOptions });
+        const result = await runChild(command, { cwd, env, limits: decision.limits, dropToUser: dropInside ? undefined : dropToUser, bubblewrap: isolation === 'bubblewrap', ...runOptions });
         const outcome: ProcessResult = {
           ...result,
           isolation,
@@ -168,7 +173,13 @@ interface Scratch {
 }
 
 /** Copies the workspace for a write run; excluded directories become read-only binds (or symlinks without bwrap). */
-function makeScratch(workspace: string, root: string, exclude: ReadonlySet<string>, owner: { uid: number; gid: number } | undefined): Scratch {
+function makeScratch(
+  workspace: string,
+  root: string,
+  exclude: ReadonlySet<string>,
+  owner: { uid: number; gid: number } | undefined,
+  bindOverlays: boolean,
+): Scratch {
   const dir = fs.mkdtempSync(path.join(root, 'agentmesh-scratch-'));
   const overlays: string[] = [];
   fs.cpSync(workspace, dir, {
@@ -185,7 +196,9 @@ function makeScratch(workspace: string, root: string, exclude: ReadonlySet<strin
   for (const overlay of overlays) {
     const target = path.join(dir, path.relative(workspace, overlay));
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.symlinkSync(overlay, target);
+    // bwrap binds the original over an empty mount point; a plain child follows a symlink to it instead.
+    if (bindOverlays) fs.mkdirSync(target);
+    else fs.symlinkSync(overlay, target);
   }
   if (owner) chownTree(dir, owner.uid, owner.gid);
   return { dir, overlays };
