@@ -7,14 +7,21 @@ import { runDemo } from './demo';
 import { runDoctor } from './doctor';
 import { runCommand } from './run-command';
 import { serve } from './serve';
-import { agentAddress, parsePort, parseTransport, SettingError } from './settings';
+import { parseTransport, SettingError } from './settings';
+import { loadServiceConfig, serveFlagOptions } from './service-config';
 import { runSmoke } from './smoke';
+import { checkHealth } from './health-check';
 
 const usage = `usage: agentmesh <command> [options]
 
 commands:
-  serve <planner|coder|validator|all> [--host 127.0.0.1] [--port 0] [--validator host:port]
-                                  run agents on a mesh port (the planner probes through --validator)
+  serve <planner|coder|validator|all> [--config file.json] [--host 127.0.0.1] [--port 0]
+        [--grpc-port 0] [--unary-port 0] [--rest-port 0] [--metrics-port N] [--validator host:port]
+        [--grace-ms 5000] [--log-level info] [--announce]
+                                  run agents on a mesh port (the planner probes through --validator);
+                                  the grpc port serves grpc.health.v1 and reflection, /metrics its own port
+  health <host:port> [--service name] [--timeout-ms 2000]
+                                  grpc.health.v1 Check: exit 0 when SERVING (for container healthchecks)
   run <repo> [--goal typecheck|tests] [--tasks tasks.md] [--apply] [--json report.json]
              [--transport mesh|grpc|unary|rest|rest-nokeepalive] [--no-probes] [--no-validators]
              [--compare] [--patch-out file] [--planner|--coder|--validator host:port]
@@ -24,7 +31,10 @@ commands:
   doctor                          which sandbox isolation is available here, and why not
   smoke                           two services, calls between them
 
-environment: AGENTMESH_PLANNER_ADDR, AGENTMESH_CODER_ADDR, AGENTMESH_VALIDATOR_ADDR (host:port), LOG_LEVEL
+environment: AGENTMESH_PLANNER_ADDR, AGENTMESH_CODER_ADDR, AGENTMESH_VALIDATOR_ADDR (host:port), LOG_LEVEL,
+  serve: AGENTMESH_CONFIG, AGENTMESH_HOST, AGENTMESH_PORT, AGENTMESH_GRPC_PORT, AGENTMESH_UNARY_PORT,
+  AGENTMESH_REST_PORT, AGENTMESH_METRICS_PORT, AGENTMESH_UPSTREAM_ADDR, AGENTMESH_GRACE_MS;
+  tracing (off by default): OTEL_TRACES_EXPORTER=otlp|console, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME
 `;
 
 /** Exits with code 2 and one clear line, as every bad option should. */
@@ -46,23 +56,9 @@ async function main(argv: string[]): Promise<number> {
   const print = (line: string) => process.stdout.write(line + '\n');
   switch (command) {
     case 'serve': {
-      const parsed = parse(rest, {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '0' },
-        upstream: { type: 'string' },
-        validator: { type: 'string' },
-        announce: { type: 'boolean', default: false },
-        'grace-ms': { type: 'string', default: '5000' },
-      });
-      const values = parsed.values as Record<string, string | boolean | undefined>;
-      const port = parsePort(values.port as string);
-      const graceMs = Number(values['grace-ms']);
-      if (!Number.isInteger(graceMs) || graceMs < 0) fail(`--grace-ms must be a non-negative integer, got "${String(values['grace-ms'])}"`);
-      const service = parsed.positionals[0];
-      if (!service) fail('serve needs a service name: planner, coder, validator or all');
-      const validator = service === 'planner' || service === 'all' ? agentAddress('validator', values.validator as string | undefined) : undefined;
-      if (service === 'planner' && !validator) fail('serve planner needs --validator host:port or AGENTMESH_VALIDATOR_ADDR: the planner probes through the validator');
-      return serve({ service, host: values.host as string, port, announce: values.announce as boolean, upstream: values.upstream as string | undefined, validator, graceMs });
+      const parsed = parse(rest, serveFlagOptions);
+      const config = loadServiceConfig(parsed.positionals[0], parsed.values as Record<string, string | boolean | undefined>);
+      return serve(config);
     }
     case 'run': {
       const parsed = parse(rest, {
@@ -106,6 +102,21 @@ async function main(argv: string[]): Promise<number> {
       const transport = parseTransport(parsed.values.transport as string | undefined);
       return runDemo(print, { keep: parsed.values.keep as boolean, json: parsed.values.json as string | undefined, transport });
     }
+    case 'health': {
+      const parsed = parse(rest, { service: { type: 'string', default: '' }, 'timeout-ms': { type: 'string', default: '2000' } });
+      const target = parsed.positionals[0];
+      if (!target) fail('health needs the host:port of an agent\'s grpc port');
+      const timeoutMs = Number(parsed.values['timeout-ms']);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) fail(`--timeout-ms must be a positive integer, got "${String(parsed.values['timeout-ms'])}"`);
+      try {
+        const status = await checkHealth(target, parsed.values.service as string, timeoutMs);
+        print(status);
+        return status === 'SERVING' ? 0 : 1;
+      } catch (error) {
+        process.stderr.write(`agentmesh: health check of ${target} failed: ${(error as Error).message}\n`);
+        return 1;
+      }
+    }
     case 'doctor':
       return runDoctor(print);
     case 'smoke':
@@ -123,7 +134,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    if (error instanceof SettingError) fail(error.message);
+    if (error instanceof SettingError) {
+      // A bad setting is one line: what it is, where it came from, what is allowed.
+      process.stderr.write(`agentmesh: ${error.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`agentmesh: ${(error as Error).message}\n`);
     process.exit(1);
   },

@@ -1,28 +1,26 @@
 /**
  * `agentmesh serve <service>`: runs one service (planner, coder, validator, all, or the
- * smoke job's echo and relay) on a mesh port until SIGTERM or SIGINT, then drains:
- * goaway, let calls finish within the grace period, exit 0. A second signal exits at once.
+ * smoke job's echo and relay) until SIGTERM or SIGINT, then drains: health goes
+ * NOT_SERVING, goaway on every mesh session, the listeners stop accepting, calls in
+ * flight get the grace period to finish, exit 0. A second signal exits at once.
  */
+import pino, { type Logger } from 'pino';
 import { EchoServiceDefinition } from '@agentmesh/protocol';
 import { agentNames, startAgentServer, type AgentService } from './agent-server';
-import { createEchoService, createLogger, createMeshClient, createMeshServer, type MeshServer, type ServiceImplementation } from '@agentmesh/runtime';
+import { createEchoService, createMeshClient, createMeshServer, type MeshServer, type ServiceImplementation } from '@agentmesh/runtime';
+import type { ServiceConfig } from './service-config';
 
-/** Options of serve(). */
-export interface ServeOptions {
-  service: string;
-  host: string;
-  port: number;
-  /** Print a JSON "listening" line on stdout for a parent process. */
-  announce: boolean;
-  upstream?: string;
-  /** The validator the planner probes through (serve planner). */
-  validator?: string;
-  graceMs: number;
+/** Options of serve(): the checked service configuration. */
+export type ServeOptions = ServiceConfig;
+
+/** The process logger: JSON, or pretty through pino-pretty when stderr is a terminal. */
+export function createServiceLogger(name: string, level: string): Logger {
+  if (process.stderr.isTTY) return pino({ name, level, transport: { target: 'pino-pretty', options: { destination: 2 } } });
+  return pino({ name, level });
 }
 
-/** Builds the mesh server for a named service. */
-function buildServer(options: ServeOptions): MeshServer {
-  const logger = createLogger(options.service);
+/** Builds the mesh server for one of the smoke job's services. */
+function buildServer(options: ServeOptions, logger: Logger): MeshServer {
   const server = createMeshServer({ identity: options.service, logger });
   switch (options.service) {
     case 'echo':
@@ -47,13 +45,22 @@ function buildServer(options: ServeOptions): MeshServer {
 }
 
 /** Starts the named service: an agent (or all three) or one of the smoke job's services. */
-async function startServer(options: ServeOptions): Promise<{ address: string; addresses: Record<string, string>; shutdown(graceMs: number): Promise<void> }> {
+async function startServer(options: ServeOptions, logger: Logger): Promise<{ address: string; addresses: Record<string, string>; shutdown(graceMs: number): Promise<void> }> {
   if (options.service === 'all' || (agentNames as readonly string[]).includes(options.service)) {
     const services = options.service === 'all' ? agentNames : [options.service as AgentService];
-    const agents = await startAgentServer({ services, host: options.host, port: options.port, validator: options.validator, identity: options.service });
+    const agents = await startAgentServer({
+      services,
+      host: options.host,
+      port: options.port,
+      validator: options.validator,
+      identity: options.service,
+      logger,
+      baselinePorts: { grpc: options.grpcPort, unary: options.unaryPort, rest: options.restPort },
+      metricsPort: options.metricsPort,
+    });
     return { address: agents.address, addresses: agents.addresses, shutdown: (graceMs) => agents.close(graceMs) };
   }
-  const server = buildServer(options);
+  const server = buildServer(options, logger);
   const port = await server.listen(`${options.host}:${options.port}`);
   const address = `${options.host}:${port}`;
   return { address, addresses: { mesh: address }, shutdown: (graceMs) => server.shutdown(graceMs) };
@@ -61,15 +68,30 @@ async function startServer(options: ServeOptions): Promise<{ address: string; ad
 
 /** Runs a service until a signal; resolves with the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
-  const server = await startServer(options);
+  const logger = createServiceLogger(options.service, options.logLevel);
+  const server = await startServer(options, logger);
   const address = server.address;
+  logger.info({ addresses: server.addresses }, 'listening');
   if (options.announce) process.stdout.write(JSON.stringify({ announce: 'listening', service: options.service, address, addresses: server.addresses }) + '\n');
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = () => {
-      if (stopping) process.exit(1);
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting at once');
+        process.exit(130);
+      }
       stopping = true;
-      void server.shutdown(options.graceMs).then(() => resolve(0));
+      logger.info({ signal, graceMs: options.graceMs }, 'draining: in-flight calls get the grace period');
+      server.shutdown(options.graceMs).then(
+        () => {
+          logger.info('drained; exiting');
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -4,9 +4,22 @@
  */
 import { ResponseStream } from './response-stream';
 import type { CallOptions, CallTransport, ServiceClient, ServiceDefinition } from './types';
+import { withClientInterceptors, type ClientInterceptor } from './observability/interceptors';
+import { defaultClientInterceptors } from './observability/tracing';
 
-/** Builds a typed client for a service on top of a transport. */
-export function createServiceClient<S extends ServiceDefinition>(service: S, transport: CallTransport): ServiceClient<S> {
+/** Options of createServiceClient. */
+export interface ServiceClientOptions {
+  /** Wrap every call (metrics, logging); outermost first, inside tracing when tracing is on. */
+  interceptors?: ClientInterceptor[];
+}
+
+/**
+ * Builds a typed client for a service on top of a transport. Calls go through
+ * the client interceptors given, and through tracing when it is switched on.
+ */
+export function createServiceClient<S extends ServiceDefinition>(service: S, base: CallTransport, options: ServiceClientOptions = {}): ServiceClient<S> {
+  const interceptors = [...defaultClientInterceptors(), ...(options.interceptors ?? [])];
+  const transport = withClientInterceptors(base, ...interceptors);
   const client: Record<string, unknown> = {};
   for (const [key, method] of Object.entries(service.methods)) {
     if (method.requestStream) continue; // client-streaming methods are not part of agentmesh contracts

@@ -32,3 +32,6 @@ export * from './mesh';
 export { createEchoService } from './echo/echo-service';
 export type { EchoServiceOptions } from './echo/echo-service';
 export * from './transports';
+export * from './observability';
+export * from './standard-services';
+export type { ServiceClientOptions } from './client';

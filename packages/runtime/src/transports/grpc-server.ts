@@ -29,6 +29,8 @@ export interface GrpcServerOptions extends TransportServerOptions {
   mode?: GrpcMode;
   /** grpc-js server options (keepalive, message sizes). */
   serverOptions?: grpc.ServerOptions;
+  /** Adds more services to the grpc-js server before it binds (health, reflection). */
+  configureServer?(server: grpc.Server): void;
 }
 
 /**
@@ -177,6 +179,7 @@ export function createGrpcServer(options: GrpcServerOptions = {}): TransportServ
     },
     listen(address: string) {
       for (const service of registry.list()) addService(service);
+      options.configureServer?.(server);
       return new Promise<number>((resolve, reject) => {
         server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
           if (error) return reject(new MeshError(Code.UNAVAILABLE, `${mode} server could not bind ${address}: ${error.message}`, { cause: error }));
