@@ -23,7 +23,7 @@ import {
   type Task,
   type TestFailure,
 } from '@agentmesh/protocol';
-import { createLogger, createMeshClient, createServiceClient, type CallTransport, type MeshClient, type ServiceClient } from '@agentmesh/runtime';
+import { createLogger, createMeshClient, createServiceClient, inSpan, startSpan, type SpanHandle, type CallTransport, type MeshClient, type ServiceClient } from '@agentmesh/runtime';
 import { applyPatchSet, formatPatchFile } from './apply-unified-diff';
 import type { AgentName, CheckSummary, CompareReport, ConductorEvent, HopLatency, PhaseName, RunMetrics, RunReport, RunState, TaskReport, TaskState } from './conductor-event';
 
@@ -241,11 +241,13 @@ export function createConductor(options: ConductorOptions): Conductor {
     const addPhase = (phase: PhaseName, ms: number) => {
       metrics.phasesMs[phase] = Math.round((metrics.phasesMs[phase] ?? 0) + ms);
     };
+    // GenAI semantic conventions: each phase is an invoke_agent span of the agent that does it.
+    const phaseAgent: Record<PhaseName, string> = { probe: 'planner', plan: 'planner', implement: 'coder', validate: 'validator', verify: 'validator', repair: 'coder', finish: 'conductor' };
     const timed = async <T>(phase: PhaseName, work: () => Promise<T>): Promise<T> => {
       emit({ type: 'phase-start', phase });
       const at = performance.now();
       try {
-        return await work();
+        return await inSpan(`invoke_agent ${phaseAgent[phase]}`, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': phaseAgent[phase], 'agentmesh.phase': phase }, work);
       } finally {
         const durationMs = Math.round(performance.now() - at);
         addPhase(phase, durationMs);
@@ -281,10 +283,12 @@ export function createConductor(options: ConductorOptions): Conductor {
       )) {
         const part = event.event;
         if (part?.$case === 'checkStart') {
+          toolSpans.set(`${taskId}/${part.checkStart.name}`, toolSpan(part.checkStart.name));
           count('validator', part.checkStart.name);
           emit({ type: 'check-start', taskId, name: part.checkStart.name });
         } else if (part?.$case === 'checkEnd') {
           const end = part.checkEnd;
+          endToolSpan(`${taskId}/${end.name}`, end.passed);
           const summary: CheckSummary = { name: end.name, passed: end.passed, diagnostics: end.diagnostics, failures: end.failures, durationMs: end.durationMs, isolation: end.isolation };
           summaries.push(summary);
           emit({ type: 'check-end', taskId, check: summary });
@@ -406,6 +410,14 @@ export function createConductor(options: ConductorOptions): Conductor {
       return { workspace: request.workspace, goal, status, passed, probes, validators, plan, tasks, patches: allPatches(), applied, patchFile, verification, metrics, ...(error ? { error } : {}) };
     };
 
+    // Tool calls the agents report by start and end events become execute_tool spans.
+    const toolSpans = new Map<string, SpanHandle>();
+    const toolSpan = (tool: string) => startSpan(`execute_tool ${tool}`, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': tool });
+    const endToolSpan = (key: string, ok: boolean) => {
+      toolSpans.get(key)?.end(ok ? undefined : new Error(`${key} failed`));
+      toolSpans.delete(key);
+    };
+
     async function conduct(): Promise<RunReport> {
       await Promise.resolve();
       signal.throwIfAborted();
@@ -430,11 +442,13 @@ export function createConductor(options: ConductorOptions): Conductor {
           const part = event.event;
           switch (part?.$case) {
             case 'probeStart':
+              toolSpans.set(`probe/${part.probeStart.kind}`, toolSpan(`probe.${part.probeStart.kind}`));
               count('planner', 'probe');
               count('validator', 'probe');
               emit({ type: 'probe-start', kind: part.probeStart.kind });
               break;
             case 'probeEnd':
+              endToolSpan(`probe/${part.probeEnd.kind}`, part.probeEnd.ok);
               emit({ type: 'probe-end', kind: part.probeEnd.kind, ok: part.probeEnd.ok, summary: part.probeEnd.summary, durationMs: part.probeEnd.durationMs });
               break;
             case 'task':
@@ -515,7 +529,7 @@ export function createConductor(options: ConductorOptions): Conductor {
       return report(passed ? 'passed' : 'failed');
     }
 
-    const result = conduct().then(
+    const result = inSpan('invoke_agent conductor', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'conductor' }, conduct).then(
       (final) => {
         emit({ type: 'metrics', metrics: final.metrics });
         emit({ type: 'run-end', status: final.status, passed: final.passed });

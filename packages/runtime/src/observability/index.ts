@@ -21,6 +21,7 @@ export {
   inSpan,
   isTracingEnabled,
   startTracing,
+  startSpan,
   startTracingFromEnvironment,
 } from './tracing';
-export type { Tracing, TracingOptions } from './tracing';
+export type { SpanHandle, Tracing, TracingOptions } from './tracing';

@@ -184,3 +184,20 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: () =
     throw error;
   }
 }
+
+/** A span started by startSpan, ended once by its owner. */
+export interface SpanHandle {
+  end(error?: unknown): void;
+}
+
+const noSpan: SpanHandle = { end: () => undefined };
+
+/**
+ * Starts a span as a child of the active context, for steps seen only as a
+ * start and an end event (a tool call reported by an agent). A no-op when tracing is off.
+ */
+export function startSpan(name: string, attributes: Attributes = {}): SpanHandle {
+  if (!active) return noSpan;
+  const span = tracer().startSpan(name, { attributes });
+  return { end: (error?: unknown) => endSpan(span, error) };
+}
