@@ -2,6 +2,7 @@
 /**
  * The agentmesh command. Subcommands: serve, run, demo, doctor, smoke.
  */
+import './check-log-level';
 import { parseArgs } from 'node:util';
 import { runDemo } from './demo';
 import { runDoctor } from './doctor';
