@@ -8,7 +8,7 @@ import { createConductor, formatCompareReport, formatEvent, formatRunReport, Run
 import * as runtime from '@agentmesh/runtime';
 import type { CallTransport } from '@agentmesh/runtime';
 import { agentNames, startAgentServer, type AgentServer, type AgentService } from './agent-server';
-import { agentAddress, parseTransport, SettingError } from './settings';
+import { agentAddress, parseTransport, roundRobinChannelOptions, SettingError } from './settings';
 
 /** Options of runCommand, as parsed from the command line. */
 export interface RunCommandOptions {
@@ -69,7 +69,14 @@ export async function runCommand(options: RunCommandOptions, print: (line: strin
     coder: checked.addresses.coder ?? local!.address,
     validator: checked.addresses.validator ?? local!.address,
   };
-  const conductor = createConductor({ agents, transport: checked.transport, transportFactory: transportFactory(), identity: 'agentmesh-run' });
+  const roundRobin = Object.values(agents).some((address) => String(address).startsWith('dns:///'));
+  const conductor = createConductor({
+    agents,
+    transport: checked.transport,
+    transportFactory: transportFactory(),
+    identity: 'agentmesh-run',
+    ...(roundRobin ? { meshOptions: { channelOptions: roundRobinChannelOptions } } : {}),
+  });
   const request = {
     workspace: checked.workspace,
     goal: options.goal,

@@ -23,7 +23,7 @@ import {
   type Task,
   type TestFailure,
 } from '@agentmesh/protocol';
-import { createLogger, createMeshClient, createServiceClient, inSpan, startSpan, type SpanHandle, type CallTransport, type MeshClient, type ServiceClient } from '@agentmesh/runtime';
+import { createLogger, createMeshClient, createServiceClient, inSpan, startSpan, type SpanHandle, type CallTransport, type MeshClient, type MeshClientOptions, type ServiceClient } from '@agentmesh/runtime';
 import { applyPatchSet, formatPatchFile } from './apply-unified-diff';
 import type { AgentName, CheckSummary, CompareReport, ConductorEvent, HopLatency, PhaseName, RunMetrics, RunReport, RunState, TaskReport, TaskState } from './conductor-event';
 
@@ -51,6 +51,8 @@ export interface ConductorOptions {
   callTimeoutMs?: number;
   identity?: string;
   logger?: Logger;
+  /** Options of the conductor's mesh client, e.g. channelOptions with a round_robin service config for dns:/// names. */
+  meshOptions?: Pick<MeshClientOptions, 'channelOptions' | 'onSessionEvent'>;
 }
 
 /** What one run does. */
@@ -188,7 +190,7 @@ export function createConductor(options: ConductorOptions): Conductor {
   const transports: CallTransport[] = [];
   const transportTo = (address: string): CallTransport => {
     if (transportName === 'mesh') {
-      mesh ??= createMeshClient({ identity: options.identity ?? 'conductor', logger });
+      mesh ??= createMeshClient({ ...options.meshOptions, identity: options.identity ?? 'conductor', logger });
       return mesh.transport(address);
     }
     if (!options.transportFactory) throw new MeshError(Code.INVALID_ARGUMENT, `transport "${transportName}" needs a transportFactory (the runtime's createTransport)`);
