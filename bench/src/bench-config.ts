@@ -13,6 +13,13 @@ export interface BenchConfig {
   openLoop: { transports: string[]; loadFractions: number[]; durationMs: number };
   workflow: { warmup: number; iterations: number; probes: number; planEvents: number; coderEvents: number; rounds: number; checks: number };
   rtt: { oneWayMs: number[]; iterations: number; transports: string[] };
+  /** Samples per sandbox kind (one more, unrecorded, warms the file cache). */
+  sandbox: { samples: number };
+  /**
+   * Real demo runs per transport, and the synthetic-workflow iterations that calibrate the
+   * per-call transport cost used for the transport share.
+   */
+  demo: { runs: number; transports: string[]; calibrationIterations: number; timeoutMs: number };
 }
 
 /** The config for a mode, scaled by BENCH_SCALE. */
@@ -23,10 +30,17 @@ export function benchConfig(mode: 'quick' | 'full', scale: number = Number(proce
   return {
     mode,
     scale,
-    hop: { warmup: n(quick ? 300 : 2000), samples: n(quick ? 2000 : 20000, 20), slowSamples: n(quick ? 600 : 5000, 20), payloads: [256, 16384] },
-    throughput: { concurrency: [1, 16, 64, 256], warmupMs: n(quick ? 200 : 1000, 20), measureMs: n(quick ? 600 : 3000, 50) },
+    hop: { warmup: n(quick ? 300 : 2000), samples: n(quick ? 1500 : 20000, 20), slowSamples: n(quick ? 500 : 5000, 20), payloads: [256, 16384] },
+    throughput: { concurrency: [1, 16, 64, 256], warmupMs: n(quick ? 150 : 1000, 20), measureMs: n(quick ? 500 : 3000, 50) },
     openLoop: { transports: ['grpc-bidi-raw', 'grpc', 'rest'], loadFractions: quick ? [0.5] : [0.5, 0.8], durationMs: n(quick ? 1000 : 5000, 100) },
     workflow: { warmup: n(quick ? 5 : 20, 1), iterations: n(quick ? 60 : 400, 5), probes: 5, planEvents: 5, coderEvents: 20, rounds: 2, checks: 4 },
-    rtt: { oneWayMs: [0, 1, 5], iterations: n(quick ? 12 : 60, 3), transports: ['grpc', 'unary', 'rest'] },
+    rtt: { oneWayMs: [0, 1, 5], iterations: n(quick ? 10 : 60, 3), transports: ['grpc', 'unary', 'rest'] },
+    sandbox: { samples: n(quick ? 20 : 60, 3) },
+    demo: {
+      runs: quick ? 2 : 5,
+      transports: ['mesh', 'grpc', 'unary', 'rest', 'rest-nokeepalive'],
+      calibrationIterations: n(quick ? 20 : 100, 3),
+      timeoutMs: 180_000,
+    },
   };
 }

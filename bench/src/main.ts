@@ -13,6 +13,8 @@ import { terminalSummary, writeReport } from './report';
 import { runHop } from './scenarios/hop';
 import { runOpenLoop, runThroughput } from './scenarios/throughput';
 import { runRtt, runWorkflow } from './scenarios/workflow';
+import { runSandbox } from './scenarios/sandbox';
+import { runDemo } from './scenarios/demo';
 import { benchTransports } from './transport-table';
 
 const SCENARIOS = ['hop', 'throughput', 'workflow', 'rtt', 'sandbox', 'demo'] as const;
@@ -25,11 +27,16 @@ export interface BenchArguments {
   transports: string[] | undefined;
   outDir: string;
   silent: boolean;
+  /** Scenarios left out of a default run, and why (the demo in --quick). */
+  notDefault: { what: string; why: string }[];
 }
+
+/** Scenarios `--quick` runs when none is named: the demo takes ~14 s a run, 10 runs alone would be ~140 s. */
+const QUICK_DEFAULT: readonly Scenario[] = SCENARIOS.filter((s) => s !== 'demo');
 
 /** Parses the CLI arguments; unknown flags and scenarios fail with the list of valid ones. */
 export function parseArguments(argv: string[]): BenchArguments {
-  const args: BenchArguments = { quick: false, scenarios: [], transports: undefined, outDir: path.resolve(__dirname, '..', 'results'), silent: false };
+  const args: BenchArguments = { quick: false, scenarios: [], transports: undefined, outDir: path.resolve(__dirname, '..', 'results'), silent: false, notDefault: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -48,7 +55,15 @@ export function parseArguments(argv: string[]): BenchArguments {
     else if (arg === '--out') args.outDir = path.resolve(value());
     else throw new Error(`unknown argument "${arg}"; usage: main.js [--quick] [--scenario ${SCENARIOS.join('|')}] [--transports a,b] [--out dir] [--silent]`);
   }
-  if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
+  if (args.scenarios.length === 0) {
+    args.scenarios = args.quick ? [...QUICK_DEFAULT] : [...SCENARIOS];
+    if (args.quick) {
+      args.notDefault.push({
+        what: 'demo scenario',
+        why: 'not in --quick by default (2 runs × 5 transports of the real demo take ~2.5 min on this machine); run `node bench/dist/main.js --quick --scenario demo`, or the full run',
+      });
+    }
+  }
   return args;
 }
 
@@ -83,7 +98,9 @@ export async function runBench(args: BenchArguments): Promise<{ results: BenchRe
     workflow: {},
     rtt: [],
     sandbox: {},
-    skipped: [],
+    demo: {},
+    demoRuns: [],
+    skipped: [...args.notDefault],
     targets: [],
     durationSec: 0,
   };
@@ -98,8 +115,17 @@ export async function runBench(args: BenchArguments): Promise<{ results: BenchRe
   }
   if (want('workflow')) results.workflow = await runWorkflow(pick(all.filter((n) => n !== 'rest-nokeepalive')), config, progress);
   if (want('rtt')) results.rtt = await runRtt(pick(config.rtt.transports.concat(table.mesh ? ['mesh'] : [])), config, progress);
-  if (want('sandbox')) results.skipped.push({ what: 'sandbox scenario', why: 'not implemented in the bench yet (needs the sandbox package API)' });
-  if (want('demo')) results.skipped.push({ what: 'demo scenario', why: 'not implemented in the bench yet (needs the conductor)' });
+  if (want('sandbox')) {
+    const sandbox = await runSandbox(config, progress);
+    results.sandbox = sandbox.sandbox;
+    results.skipped.push(...sandbox.skipped);
+  }
+  if (want('demo')) {
+    const demo = await runDemo(pick(config.demo.transports), config, progress);
+    results.demo = demo.demo;
+    results.demoRuns = demo.runs;
+    results.skipped.push(...demo.skipped);
+  }
   progress.done();
   results.targets = evaluateTargets(results);
   results.durationSec = Math.round((Date.now() - started) / 100) / 10;

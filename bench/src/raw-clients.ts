@@ -10,6 +10,12 @@ import * as grpc from '@grpc/grpc-js';
 export interface Caller {
   call(payload: Buffer): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Frames (messages) and writes (batches) on the wire so far, both directions, when the
+   * transport can count them (the mesh: its session counters). Without it, frames/s is
+   * derived from the transport's framesPerCall and every frame is its own write.
+   */
+  wireStats?(): { frames: number; writes: number };
 }
 
 /** The raw bidi method, defined by hand: bytes in, bytes out. */

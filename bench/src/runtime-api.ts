@@ -2,7 +2,7 @@
  * The one place the bench imports the runtime from, so what it measures is
  * exactly the runtime's public surface.
  */
-export { createServiceClient, createTransport, createTransportServer } from '@agentmesh/runtime';
+export { createMeshClient, createServiceClient, createTransport, createTransportServer } from '@agentmesh/runtime';
 export type { CallTransport, ServiceClient, TransportServer } from '@agentmesh/runtime';
 export { createTcpProxy } from '@agentmesh/runtime/testing';
 export type { TcpProxy } from '@agentmesh/runtime/testing';

@@ -3,7 +3,7 @@
  * started (in a child process) and how the load generator connects to it.
  */
 import { EchoServiceDefinition } from '@agentmesh/protocol';
-import { createServiceClient, createTransport, createTransportServer, type CallTransport, type ServiceClient } from './runtime-api';
+import { createMeshClient, createServiceClient, createTransport, createTransportServer, type CallTransport, type ServiceClient } from './runtime-api';
 import { connectGrpcBidiRaw, connectTcp, type Caller } from './raw-clients';
 
 /** A server the echo child can run: register the echo service, listen, report the port. */
@@ -39,7 +39,7 @@ export interface BenchTransport {
   connect(address: string): Promise<Caller>;
   /** An EchoService client for the workflow scenarios; undefined for raw transports. */
   echoClient?(address: string): { client: ServiceClient<typeof EchoServiceDefinition>; close(): Promise<void> };
-  /** Messages on the wire per call (request + response), for frames/s. */
+  /** Messages on the wire per call (request + response), for frames/s when the caller cannot count them. */
   framesPerCall: number;
 }
 
@@ -49,6 +49,22 @@ function echoBench(name: string): BenchTransport {
     server: { script: 'echo-server.js', args: [name] },
     framesPerCall: 2,
     async connect(address) {
+      if (name === 'mesh') {
+        // Same as createTransport('mesh', address) (one pool, one session), but keeps the pool so the
+        // session's frame and batch counters can be read: the mesh's frames per call are measured, not assumed.
+        const pool = createMeshClient();
+        const client = createServiceClient(EchoServiceDefinition, pool.transport(address));
+        return {
+          call: async (payload) => {
+            await client.echo({ payload });
+          },
+          close: () => pool.close(),
+          wireStats: () => {
+            const s = pool.session(address).stats;
+            return { frames: s.framesSent + s.framesReceived, writes: s.batchesSent + s.batchesReceived };
+          },
+        };
+      }
       const transport = echoTransports[name].connect(address);
       const client = createServiceClient(EchoServiceDefinition, transport);
       return {

@@ -15,8 +15,17 @@ import type { Caller } from '../raw-clients';
 export interface ThroughputPoint {
   concurrency: number;
   callsPerSec: number;
-  /** Messages on the wire per second (request + response = 2 per call for these transports). */
+  /**
+   * Messages on the wire per second, both directions: counted by the mesh session (its data, header,
+   * trailer and ack frames), else calls/s × framesPerCall (2: request + response).
+   */
   framesPerSec: number;
+  /** framesPerSec / callsPerSec. */
+  framesPerCall: number;
+  /** Writes (frame batches) per call, both directions; equal to framesPerCall where each message is its own write. */
+  writesPerCall: number;
+  /** Whether frames were counted on the wire or derived from framesPerCall. */
+  framesCounted: boolean;
   /** Calls completed in the measured window. */
   samples: number;
   p50Us: number;
@@ -34,7 +43,9 @@ export interface OpenLoopPoint extends LatencySummaryUs {
 const PAYLOAD = Buffer.alloc(256, 0x62);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function closedLoop(caller: Caller, concurrency: number, warmupMs: number, measureMs: number): Promise<Omit<ThroughputPoint, 'framesPerSec'>> {
+type ClosedLoopPoint = Omit<ThroughputPoint, 'framesPerSec' | 'framesPerCall' | 'writesPerCall' | 'framesCounted'> & { wire?: { frames: number; writes: number } };
+
+async function closedLoop(caller: Caller, concurrency: number, warmupMs: number, measureMs: number): Promise<ClosedLoopPoint> {
   const histogram = createLatencyHistogram();
   let measuring = false;
   let stopped = false;
@@ -52,13 +63,16 @@ async function closedLoop(caller: Caller, concurrency: number, warmupMs: number,
   const workers = Array.from({ length: concurrency }, worker);
   await sleep(warmupMs);
   measuring = true;
+  const wire0 = caller.wireStats?.();
   const t0 = process.hrtime.bigint();
   await sleep(measureMs);
   stopped = true;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const wire1 = caller.wireStats?.();
+  const wire = wire0 && wire1 ? { frames: (wire1.frames - wire0.frames) / seconds, writes: (wire1.writes - wire0.writes) / seconds } : undefined;
   await Promise.all(workers);
   const summary = summarizeUs(histogram);
-  return { concurrency, callsPerSec: Math.round(completed / seconds), samples: completed, p50Us: summary.p50Us, p99Us: summary.p99Us };
+  return { concurrency, callsPerSec: Math.round(completed / seconds), samples: completed, p50Us: summary.p50Us, p99Us: summary.p99Us, ...(wire ? { wire } : {}) };
 }
 
 /** Runs the closed loop at each concurrency, for each transport. */
@@ -72,7 +86,17 @@ export async function runThroughput(transports: BenchTransport[], config: BenchC
         for (const concurrency of config.throughput.concurrency) {
           progress.update(`throughput: ${transport.name} closed loop at ${concurrency} concurrent`);
           const point = await closedLoop(caller, concurrency, config.throughput.warmupMs, config.throughput.measureMs);
-          (results[transport.name] ??= []).push({ ...point, framesPerSec: point.callsPerSec * transport.framesPerCall });
+          const { wire, ...rest } = point;
+          const calls = Math.max(1, point.callsPerSec);
+          const framesPerSec = wire ? Math.round(wire.frames) : point.callsPerSec * transport.framesPerCall;
+          const r2 = (v: number) => Math.round(v * 100) / 100;
+          (results[transport.name] ??= []).push({
+            ...rest,
+            framesPerSec,
+            framesPerCall: r2(framesPerSec / calls),
+            writesPerCall: r2(wire ? wire.writes / calls : transport.framesPerCall),
+            framesCounted: Boolean(wire),
+          });
         }
       } finally {
         await caller.close();

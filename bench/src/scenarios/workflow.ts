@@ -59,7 +59,8 @@ export function callsPerWorkflow(shape: BenchConfig['workflow']): number {
   return shape.probes + 2 + shape.rounds * 2;
 }
 
-async function measure(client: EchoClient, shape: BenchConfig['workflow'], warmup: number, iterations: number, onStep: (i: number) => void): Promise<WorkflowSummary> {
+/** Runs `warmup` unrecorded then `iterations` recorded workflows on one client. */
+export async function measureWorkflow(client: EchoClient, shape: BenchConfig['workflow'], warmup: number, iterations: number, onStep: (i: number) => void): Promise<WorkflowSummary> {
   for (let i = 0; i < warmup; i++) await workflowOnce(client, shape);
   const total = createLatencyHistogram();
   const first = createLatencyHistogram();
@@ -87,7 +88,7 @@ export async function runWorkflow(transports: BenchTransport[], config: BenchCon
     const server = await startChildServer(transport.server.script, transport.server.args);
     const { client, close } = transport.echoClient(server.address);
     try {
-      results[transport.name] = await measure(client, config.workflow, config.workflow.warmup, config.workflow.iterations, (i) =>
+      results[transport.name] = await measureWorkflow(client, config.workflow, config.workflow.warmup, config.workflow.iterations, (i) =>
         progress.update(`workflow: ${transport.name} ${i + 1}/${config.workflow.iterations}`),
       );
     } finally {
@@ -109,7 +110,7 @@ export async function runRtt(transports: BenchTransport[], config: BenchConfig, 
     try {
       for (const point of points) {
         await proxy.command(`delay ${point.oneWayMs}`);
-        const summary = await measure(client, config.workflow, 1, config.rtt.iterations, (i) =>
+        const summary = await measureWorkflow(client, config.workflow, 1, config.rtt.iterations, (i) =>
           progress.update(`rtt: ${transport.name} at ${point.oneWayMs} ms one-way ${i + 1}/${config.rtt.iterations}`),
         );
         point[transport.name] = { p50Ms: summary.p50Ms, samples: summary.samples };
