@@ -65,6 +65,20 @@ export interface ResultObserver {
   run?<T>(work: () => T): T;
 }
 
+/** The same promise, with `end` told how it settled. */
+function settled<T>(promise: Promise<T>, end: (error: CallOutcome) => void): Promise<T> {
+  return promise.then(
+    (value) => {
+      end(undefined);
+      return value;
+    },
+    (error) => {
+      end(error);
+      throw error;
+    },
+  );
+}
+
 const stoppedEarly = new MeshError(Code.CANCELLED, 'the consumer stopped the stream early');
 
 /**
@@ -88,18 +102,7 @@ export function observeHandler(next: ServerHandler, request: unknown, ctx: CallC
     end(error);
     throw error;
   }
-  if (!streaming) {
-    return Promise.resolve(result).then(
-      (value) => {
-        end(undefined);
-        return value;
-      },
-      (error) => {
-        end(error);
-        throw error;
-      },
-    );
-  }
+  if (!streaming) return settled(Promise.resolve(result), end);
   if (isObservable(result)) {
     const source = result as Observable<unknown>;
     return new Observable<unknown>((subscriber) => {
@@ -175,16 +178,7 @@ export function observeCall(next: CallInvoker, call: OutgoingCall, observer: Out
       end(error);
       throw error;
     }
-    return (pending as Promise<unknown>).then(
-      (value) => {
-        end(undefined);
-        return value;
-      },
-      (error) => {
-        end(error);
-        throw error;
-      },
-    );
+    return settled(pending as Promise<unknown>, end);
   }
   const sink = call.sink;
   const wrapped: StreamSink<unknown> = {
