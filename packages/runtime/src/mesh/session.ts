@@ -1136,7 +1136,10 @@ export class Session {
         this.replayBytes = 0;
       }
     }
-    if (this.channel) this.writer.push(frame);
+    // While a reconnected dialer awaits the peer's hello, sequenced frames stay in the replay buffer only: the
+    // replay that follows the hello sends them in order. Written now, they would overtake the frames the peer
+    // missed, read as a sequence gap, and make the peer drop the replayed frames as duplicates.
+    if (this.channel && !this.awaitingHello) this.writer.push(frame);
   }
 
   private sendUnsequenced(callId: number, kind: FrameKind): void {
