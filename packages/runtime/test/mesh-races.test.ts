@@ -61,6 +61,30 @@ describe('mesh races', () => {
       await server.shutdown(50);
     }
   });
+
+  test('an idempotent stream whose session cannot resume is retried on a fresh session, not on the closing one', async () => {
+    // The server does not resume, so after a cut the dialer's resume is refused and the session closes.
+    const { server, port } = await startServer({ identity: 'echo', resume: false });
+    const proxy = await createTcpProxy({ target: { host: '127.0.0.1', port } });
+    const mesh = createMeshClient({ identity: 'retry-in-close' });
+    const address = `127.0.0.1:${proxy.port}`;
+    const client = mesh.client(EchoServiceDefinition, address);
+    try {
+      await client.echo({});
+      const first = mesh.session(address);
+      const events = firstValueFrom(client.count({ count: 3, intervalMs: 150 }, { idempotent: true }).pipe(toArray()));
+      await sleep(50); // before the first event
+      proxy.cut();
+      const got = await within(events, 4000, 'the retried stream');
+      expect(got.map((e) => e.index)).toEqual([0, 1, 2]);
+      expect(first.isOpen).toBe(false);
+      expect(first.activeCalls).toBe(0);
+    } finally {
+      await mesh.close();
+      await proxy.close();
+      await server.shutdown(50);
+    }
+  });
 });
 
 export { Code, MeshError };

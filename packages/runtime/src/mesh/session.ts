@@ -216,6 +216,8 @@ export class Session {
   private awaitingHello = false;
   private closedError: MeshError | undefined;
   private closed = false;
+  /** Set as close() begins; calls failed by close() may be retried from their error callback, and must not land here. */
+  private closing = false;
   private goingAway = false;
   private readonly helloWaiters: Array<() => void> = [];
   private spaceWaiters: Array<() => void> = [];
@@ -258,7 +260,7 @@ export class Session {
 
   /** True until the session has ended. */
   get isOpen(): boolean {
-    return !this.closed;
+    return !this.closing;
   }
 
   /** True once goaway was said either way: no new calls may be placed here. */
@@ -477,8 +479,14 @@ export class Session {
     resolveUnary?: (value: unknown) => void,
   ): StreamControl {
     const noop: StreamControl = { cancel: () => undefined, consumed: () => undefined };
-    if (this.closed) {
-      sink.error(this.closedError ?? new MeshError(Code.UNAVAILABLE, 'the mesh session is closed', { metadata: { [RETRY_SAFE_KEY]: 'true' } }));
+    if (this.closing) {
+      // The call never left this side, so it is safe to place again whatever its idempotency.
+      const why = this.closedError;
+      sink.error(
+        why
+          ? new MeshError(why.code, why.rawMessage, { metadata: { ...why.metadata, [RETRY_SAFE_KEY]: 'true' } })
+          : new MeshError(Code.UNAVAILABLE, 'the mesh session is closed', { metadata: { [RETRY_SAFE_KEY]: 'true' } }),
+      );
       return noop;
     }
     if (this.goingAway) {
@@ -1080,7 +1088,8 @@ export class Session {
 
   /** Ends the session: every call in flight fails with the given error (UNAVAILABLE by default). */
   close(error?: MeshError): void {
-    if (this.closed) return;
+    if (this.closing) return;
+    this.closing = true;
     const failure = error ?? new MeshError(Code.UNAVAILABLE, `the mesh session with ${this.peer.id} closed`, { metadata: { [SESSION_LOST_KEY]: 'true' } });
     this.closedError = failure;
     // Tell the peer, while the stream is still there: calls this side serves end with the failure, calls it placed
