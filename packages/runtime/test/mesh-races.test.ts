@@ -85,6 +85,20 @@ describe('mesh races', () => {
       await server.shutdown(50);
     }
   });
+
+  test('a peer without resume still acks, so a resuming producer is not stalled by its replay buffer', async () => {
+    const { server, port } = await startServer({ identity: 'echo', limits: { maxReplayBytes: 64 * 1024 } });
+    const mesh = createMeshClient({ identity: 'no-resume-client', resume: false });
+    const client = mesh.client(EchoServiceDefinition, `127.0.0.1:${port}`);
+    try {
+      const events = await within(firstValueFrom(client.count({ count: 1000, payloadBytes: 1024 }).pipe(toArray())), 4000, 'the stream');
+      expect(events).toHaveLength(1000);
+      expect(server.sessions()[0].replayBufferBytes).toBeLessThanOrEqual(64 * 1024 + 2048);
+    } finally {
+      await mesh.close();
+      await server.shutdown(50);
+    }
+  });
 });
 
 export { Code, MeshError };

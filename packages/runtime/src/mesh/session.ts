@@ -618,7 +618,9 @@ export class Session {
   }
 
   private scheduleAck(): void {
-    if (!this.resume || this.unackedReceived === 0) return;
+    // Acks go out whether or not this side resumes: a peer that does keeps every frame until it is acked, and
+    // its producers wait once that buffer is full, so a silent receiver would stall its streams for good.
+    if (this.unackedReceived === 0) return;
     if (this.unackedReceived >= 64) {
       this.sendAck();
       return;
