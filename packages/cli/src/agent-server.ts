@@ -29,6 +29,7 @@ import {
   type TransportServer,
 } from '@agentmesh/runtime';
 import { createValidatorService, type ValidatorServiceOptions } from '@agentmesh/validator';
+import { createDecisionRecorder } from '@agentmesh/sandbox';
 
 /** The agents there are. */
 export const agentNames = ['planner', 'coder', 'validator'] as const;
@@ -85,7 +86,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   metrics.observeMeshServer(server);
   let address = '';
   let peers: MeshClient | undefined;
-  if (options.services.includes('validator')) server.register(ValidatorServiceDefinition, createValidatorService({ ...options.validatorOptions, logger: logger.child({ agent: 'validator' }) }));
+  if (options.services.includes('validator')) {
+    const decisions = options.validatorOptions?.decisions ?? createDecisionRecorder();
+    decisions.onDecision(metrics.recordSandboxDecision);
+    server.register(ValidatorServiceDefinition, createValidatorService({ ...options.validatorOptions, decisions, logger: logger.child({ agent: 'validator' }) }));
+  }
   if (options.services.includes('coder')) server.register(CoderServiceDefinition, createCoderService({ ...options.coder, logger: logger.child({ agent: 'coder' }) }));
   if (options.services.includes('planner')) {
     const validatorAddress = options.validator;

@@ -45,6 +45,10 @@ test('a trace started at the conductor has spans at the planner and at the valid
     expect(scrape).toMatch(/agentmesh_server_calls_total\{service="agentmesh.v1.PlannerService",method="Plan",code="OK",transport="mesh",agent="planner"\} 1/);
     expect(scrape).toMatch(/agentmesh_client_calls_total\{service="agentmesh.v1.ValidatorService",method="Probe",code="OK",transport="mesh",agent="planner"\} \d+/);
 
+    // The validator's endpoint counts the sandbox runs its checks made.
+    const validatorScrape = await (await fetch(`http://${validator.addresses.metrics}/metrics`)).text();
+    expect(validatorScrape).toMatch(/agentmesh_sandbox_runs_total\{kind="process",outcome="allowed",reason="",agent="validator"\} [1-9]/);
+
     expect(await checkHealth(planner.addresses.grpc)).toBe('SERVING');
     expect((await fetch(`http://${planner.addresses.metrics}/healthz`)).status).toBe(200);
     planner.drain('test');

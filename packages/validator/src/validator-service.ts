@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { Code, MeshError, ValidateEvent, type CheckEnd, type ProbeResponse, type ValidatorServiceDefinition } from '@agentmesh/protocol';
 import { createLogger, type DeepPartial, type ServiceImplementation } from '@agentmesh/runtime';
-import { createProcessSandbox, type ExecLimits, type ProcessRunOutcome } from '@agentmesh/sandbox';
+import { createDecisionRecorder, createProcessSandbox, type DecisionRecorder, type ExecLimits, type ProcessRunOutcome } from '@agentmesh/sandbox';
 import { createPatchedWorkspace, PatchApplyError, type PatchedWorkspace } from './engine/create-patched-workspace';
 import { parseTestOutput } from './engine/parse-test-output';
 import { parseTscOutput } from './engine/parse-tsc-output';
@@ -35,6 +35,8 @@ export interface ValidatorServiceOptions {
   limits?: Partial<ExecLimits>;
   /** Where patched copies go; the OS temp dir by default. */
   tempRoot?: string;
+  /** Where every sandbox decision (allowed, refused, killed) is counted; one is made when omitted. */
+  decisions?: DecisionRecorder;
   logger?: Logger;
 }
 
@@ -108,11 +110,12 @@ export function createValidatorService(options: ValidatorServiceOptions = {}): S
   const typescriptDir = options.typescriptDir ?? defaultTypescriptDir();
   const hooks = options.hooks ?? {};
   const allow = ['node', ...new Set(Object.values(hooks).map((hook) => hook.command))];
+  const decisions = options.decisions ?? createDecisionRecorder();
   let warned = false;
 
   async function runCheck(name: string, copy: PatchedWorkspace, signal: AbortSignal): Promise<Omit<CheckEnd, 'id'>> {
     const started = performance.now();
-    const sandbox = createProcessSandbox({ policy: { workspace: copy.dir, allow, writeGranted: true, limits: options.limits },
+    const sandbox = createProcessSandbox({ policy: { workspace: copy.dir, allow, writeGranted: true, limits: options.limits, decisions },
       // node_modules is copied into the scratch too: the sandbox's read-only overlay of it fails under bwrap
       // when the copy's node_modules is our own (hard-linked) directory.
       scratchExclude: ['.git'],
