@@ -48,8 +48,11 @@ export type ConductorEvent =
 export interface HopLatency {
   address: string;
   calls: number;
+  /** Time from placing a call to its first event: transport plus the agent's own work before it answers. */
   p50Ms: number;
   maxMs: number;
+  /** The transport alone: the mesh session's last heartbeat round trip to this peer (mesh only). */
+  rttMs?: number;
 }
 
 /** The step metrics of a run. */

@@ -56,7 +56,7 @@ function metricsLines(metrics: RunMetrics): string[] {
     `  plan adherence: ${adherence.tasksDone}/${adherence.tasksPlanned} tasks done (${Math.round(adherence.ratio * 100)}%); files outside the plan: ${adherence.filesOutsidePlan.join(', ') || 'none'}`,
   );
   for (const [agent, hop] of Object.entries(metrics.hopLatency)) {
-    if (hop) lines.push(`  hop ${agent.padEnd(9)} ${hop.address}: ${hop.calls} calls, first event p50 ${hop.p50Ms} ms, max ${hop.maxMs} ms`);
+    if (hop) lines.push(`  hop ${agent.padEnd(9)} ${hop.address}: ${hop.calls} calls, first event p50 ${hop.p50Ms} ms, max ${hop.maxMs} ms${hop.rttMs !== undefined ? `; mesh round trip ${hop.rttMs} ms` : ''}`);
   }
   return lines;
 }
