@@ -55,6 +55,10 @@ function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const print = (line: string) => process.stdout.write(line + '\n');
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
   switch (command) {
     case 'serve': {
       const parsed = parse(rest, serveFlagOptions);
