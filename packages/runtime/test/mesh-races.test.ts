@@ -99,6 +99,27 @@ describe('mesh races', () => {
       await server.shutdown(50);
     }
   });
+
+  test("a caller's onTrailers or onHeaders callback that throws settles the call instead of hanging it", async () => {
+    const { server, port } = await startServer({ identity: 'echo' });
+    const mesh = createMeshClient({ identity: 'throwing-callbacks' });
+    const client = mesh.client(EchoServiceDefinition, `127.0.0.1:${port}`);
+    try {
+      const viaTrailers = client.echo({ payload: Buffer.from('t') }, { onTrailers: () => { throw new Error('trailers callback bug'); } });
+      expect((await within(viaTrailers, 2000, 'the call with a throwing onTrailers')).payload.toString()).toBe('t');
+      const viaHeaders = client
+        .echo({}, { metadata: { 'x-echo-header': 'h' }, onHeaders: () => { throw new Error('headers callback bug'); } })
+        .catch((e: unknown) => e);
+      const error = await within(viaHeaders, 2000, 'the call with a throwing onHeaders');
+      expect(error).toBeInstanceOf(MeshError);
+      expect((error as MeshError).code).toBe(Code.INTERNAL);
+      expect((error as MeshError).message).toContain('headers callback bug');
+      expect(mesh.session(`127.0.0.1:${port}`).activeCalls).toBe(0);
+      expect((await client.echo({ payload: Buffer.from('after') })).payload.toString()).toBe('after');
+    } finally {
+      await mesh.close();
+      await server.shutdown(50);
+    }
+  });
 });
 
-export { Code, MeshError };

@@ -604,6 +604,11 @@ export class Session {
         this.receiveFrame(frame);
       } catch (error) {
         this.protocolError(frame.callId, Code.INTERNAL, `the frame could not be handled: ${(error as Error).message}`, error);
+        // The error report makes the peer stop serving the call; a call this side placed must end here too, or it
+        // would wait for a close that never comes (a caller's onHeaders callback that throws, say).
+        if (frame.callId !== 0 && this.outgoing.has(frame.callId)) {
+          this.failOutgoing(frame.callId, new MeshError(Code.INTERNAL, `a frame of the call could not be handled: ${(error as Error).message}`, { cause: error }));
+        }
       }
       if (this.closed) return;
     }
@@ -790,7 +795,12 @@ export class Session {
         this.outgoing.delete(call.id);
         call.cleanup();
         const close = kind.close;
-        call.options.onTrailers?.(close.trailers);
+        try {
+          call.options.onTrailers?.(close.trailers);
+        } catch (error) {
+          // The call is already out of the map: settle it anyway rather than leave the caller waiting for ever.
+          this.log.warn({ callId: call.id, err: error }, "the caller's onTrailers callback threw");
+        }
         if (close.code === Code.OK) call.sink.complete();
         else call.sink.error(errorFromStatus({ code: close.code, message: close.message, details: close.details, metadata: close.trailers }));
         this.maybeFinishDrain();
