@@ -121,5 +121,29 @@ describe('mesh races', () => {
       await server.shutdown(50);
     }
   });
+
+  test('a session that arrives during shutdown is refused (retry-safe), not served and then cut', async () => {
+    let started = 0;
+    const echo = createEchoService();
+    const { server, port } = await startServer({ identity: 'echo' }, { ...echo, echo: (request, ctx) => (started++, echo.echo(request, ctx)) });
+    const early = createMeshClient({ identity: 'early' });
+    const late = createMeshClient({ identity: 'late' });
+    try {
+      const inflight = early.client(EchoServiceDefinition, `127.0.0.1:${port}`).echo({ payload: Buffer.from('in flight'), delayMs: 300 });
+      await sleep(50);
+      const stopping = server.shutdown(1000);
+      await sleep(20);
+      const error = await within(late.client(EchoServiceDefinition, `127.0.0.1:${port}`).echo({ delayMs: 2000 }).catch((e: unknown) => e), 1500, 'the late call');
+      expect(error).toBeInstanceOf(MeshError);
+      expect((error as MeshError).code).toBe(Code.UNAVAILABLE);
+      expect((error as MeshError).message).toContain('shutting down');
+      expect(started).toBe(1); // only the in-flight call reached a handler
+      expect((await inflight).payload.toString()).toBe('in flight');
+      await stopping;
+    } finally {
+      await early.close();
+      await late.close();
+    }
+  });
 });
 

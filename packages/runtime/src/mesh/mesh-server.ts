@@ -81,6 +81,8 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
   const registry = options.registry ?? new ServiceRegistry();
     let sessionsAccepted = 0;
   let closedCallsServed = 0;
+  /** Set by shutdown(): sessions already here may finish (and resume), new ones are refused. */
+  let shuttingDown = false;
   const grpcServer = options.grpcServer ?? new grpc.Server(grpcChannelOptions(limits.maxMessageBytes));
 
   const sessionsById = new Map<string, Session>();
@@ -122,6 +124,7 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
         if (incoming.frames.length > 1) deliver({ frames: incoming.frames.slice(1) });
         return;
       }
+      if (shuttingDown) return refuse(call, Code.UNAVAILABLE, `${options.identity} is shutting down; place the call elsewhere`);
       if (sessionsById.size >= maxSessions) return refuse(call, Code.RESOURCE_EXHAUSTED, `this server already has ${maxSessions} sessions, the limit`);
       sessionsAccepted++;
       const created = new Session({
@@ -202,6 +205,7 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
     },
     async shutdown(graceMs = 5_000) {
       log.info({ graceMs }, 'shutting down: goaway to every session');
+      shuttingDown = true;
       for (const s of sessionsById.values()) s.goAway('server shutting down', graceMs);
       const until = Date.now() + graceMs;
       while (Date.now() < until && [...sessionsById.values()].some((s) => s.activeCalls > 0)) await new Promise((r) => setTimeout(r, 10));

@@ -684,7 +684,8 @@ export class Session {
     if (frame.callId === 0) {
       if (kind.$case === 'goAway') this.onGoAway(kind.goAway.reason);
       else if (kind.$case === 'close' && this.role === 'dialer' && !this.peerHello) {
-        this.close(new MeshError(kind.close.code as Code, `the peer refused the session: ${kind.close.message}`));
+        // Refused before its hello, the peer served none of this session's frames: every call is safe to place again.
+        this.close(new MeshError(kind.close.code as Code, `the peer refused the session: ${kind.close.message}`, { metadata: { [RETRY_SAFE_KEY]: 'true' } }));
       } else if (kind.$case === 'close') {
         this.log.warn({ code: codeName(kind.close.code), peerMessage: kind.close.message }, 'the peer reported a session error');
       } else this.protocolError(0, Code.INVALID_ARGUMENT, `a ${kind.$case} frame arrived on the session (call id 0)`);
