@@ -145,5 +145,20 @@ describe('mesh races', () => {
       await late.close();
     }
   });
+
+  test('a deadline beyond the 24.8-day timer range does not fire at once on either end', async () => {
+    const { server, port } = await startServer({ identity: 'echo' });
+    const mesh = createMeshClient({ identity: 'far-deadline' });
+    const client = mesh.client(EchoServiceDefinition, `127.0.0.1:${port}`);
+    try {
+      const day = 24 * 3600 * 1000;
+      expect((await client.echo({ payload: Buffer.from('30d'), delayMs: 20 }, { timeoutMs: 30 * day })).payload.toString()).toBe('30d');
+      // Past what the wire's uint32 of milliseconds can carry (49.7 days) too.
+      expect((await client.echo({ payload: Buffer.from('60d'), delayMs: 20 }, { deadline: Date.now() + 60 * day })).payload.toString()).toBe('60d');
+    } finally {
+      await mesh.close();
+      await server.shutdown(50);
+    }
+  });
 });
 

@@ -160,6 +160,11 @@ interface IncomingCall {
 
 type FrameKind = NonNullable<Frame['kind']>;
 
+/** Longest delay a Node timer holds; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Largest timeout the wire's uint32 carries; a longer one would wrap to a short one. */
+const MAX_WIRE_TIMEOUT_MS = 2 ** 32 - 1;
+
 /** A session: multiplexed calls over one stream at a time, resumable across streams. */
 export class Session {
   readonly role: 'dialer' | 'acceptor';
@@ -547,15 +552,21 @@ export class Session {
     let timeoutMs = 0;
     if (deadline !== undefined) {
       timeoutMs = Math.max(1, deadline - this.clock.now());
-      timer = this.clock.setTimeout(() => {
-        if (!this.outgoing.has(id)) return;
-        this.sendFrame(id, { $case: 'cancel', cancel: { reason: 'deadline exceeded' } });
-        this.failOutgoing(id, new MeshError(Code.DEADLINE_EXCEEDED, `${path} did not finish within ${timeoutMs} ms`));
-      }, timeoutMs);
+      // A deadline further off than a timer can hold is waited for in steps, not fired at once.
+      const arm = (ms: number) => {
+        timer = this.clock.setTimeout(() => {
+          if (!this.outgoing.has(id)) return;
+          const left = deadline - this.clock.now();
+          if (left > 0 && ms === MAX_TIMER_MS) return arm(Math.min(left, MAX_TIMER_MS));
+          this.sendFrame(id, { $case: 'cancel', cancel: { reason: 'deadline exceeded' } });
+          this.failOutgoing(id, new MeshError(Code.DEADLINE_EXCEEDED, `${path} did not finish within ${timeoutMs} ms`));
+        }, ms);
+      };
+      arm(Math.min(timeoutMs, MAX_TIMER_MS));
     }
     this.sendFrame(id, {
       $case: 'open',
-      open: { method: path, timeoutMs, metadata: normalizeMetadata(options.metadata), idempotent: options.idempotent ?? false },
+      open: { method: path, timeoutMs: Math.min(timeoutMs, MAX_WIRE_TIMEOUT_MS), metadata: normalizeMetadata(options.metadata), idempotent: options.idempotent ?? false },
     });
     this.sendFrame(id, { $case: 'message', message: { payload: Buffer.from(payload.buffer, payload.byteOffset, payload.length) } });
     this.sendFrame(id, { $case: 'halfClose', halfClose: {} });
@@ -918,7 +929,9 @@ export class Session {
       method: open.method,
       callId: `${this.sessionId}/${id}`,
       metadata: open.metadata,
-      deadline: open.timeoutMs > 0 ? Date.now() + open.timeoutMs : undefined,
+      // A timeout beyond what a timer holds would fire at once in createServerCall; leave such a far deadline to
+      // the caller, which enforces its own.
+      deadline: open.timeoutMs > 0 && open.timeoutMs <= MAX_TIMER_MS ? Date.now() + open.timeoutMs : undefined,
       peer: this.peer,
       log: this.log,
       // Deadline while the call is still registered: tell the caller and stop. (Session loss is handled by close().)
