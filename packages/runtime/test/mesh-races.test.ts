@@ -160,5 +160,29 @@ describe('mesh races', () => {
       await server.shutdown(50);
     }
   });
+
+  test("the acceptor's resume downtime is measured from the latest loss, not the first", async () => {
+    const serverEvents: Array<{ type: string; downtimeMs?: number }> = [];
+    const { server, port } = await startServer({ identity: 'echo', onSessionEvent: (_s, e) => serverEvents.push(e) });
+    const proxy = await createTcpProxy({ target: { host: '127.0.0.1', port } });
+    const mesh = createMeshClient({ identity: 'two-cuts' });
+    const client = mesh.client(EchoServiceDefinition, `127.0.0.1:${proxy.port}`);
+    try {
+      await client.echo({});
+      for (let cut = 0; cut < 2; cut++) {
+        proxy.cut();
+        await until(() => serverEvents.filter((e) => e.type === 'resumed').length > cut);
+        await client.echo({});
+        await sleep(700);
+      }
+      const resumed = serverEvents.filter((e) => e.type === 'resumed');
+      expect(resumed).toHaveLength(2);
+      expect(resumed[1].downtimeMs).toBeLessThan(600); // the first loss was more than 700 ms earlier
+    } finally {
+      await mesh.close();
+      await proxy.close();
+      await server.shutdown(50);
+    }
+  });
 });
 

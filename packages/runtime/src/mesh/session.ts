@@ -339,6 +339,7 @@ export class Session {
     this.peerHello = hello;
     this.sendUnsequenced(0, { $case: 'hello', hello: this.helloBody(true, this.sessionId) });
     const replayed = this.replayFrom(hello.lastReceivedSeq);
+    this.lostAt = 0; // the next loss starts its own downtime, as on the dialer
     this.stats.resumes++;
     this.log.info({ session: this.sessionId, replayed, downtimeMs }, 'session resumed');
     this.options.onEvent?.(this, { type: 'resumed', replayedFrames: replayed, downtimeMs });
