@@ -216,7 +216,8 @@ export class Session {
   private lastInbound = 0;
   private pingNonce = 0;
   private pingSentAt = new Map<number, number>();
-  private lostAt = 0;
+  /** When the stream was lost; undefined while attached (0 is a valid time on an injected clock). */
+  private lostAt: number | undefined;
   private reconnectAttempt = 0;
   private awaitingHello = false;
   private closedError: MeshError | undefined;
@@ -325,7 +326,7 @@ export class Session {
       this.channel = undefined;
       old.destroy();
     }
-    const downtimeMs = this.lostAt ? this.clock.now() - this.lostAt : 0;
+    const downtimeMs = this.lostAt !== undefined ? this.clock.now() - this.lostAt : 0;
     if (!this.canReplayFrom(hello.lastReceivedSeq)) {
       this.attach(channel);
       this.sendUnsequenced(0, { $case: 'hello', hello: this.helloBody(false, '') });
@@ -339,7 +340,7 @@ export class Session {
     this.peerHello = hello;
     this.sendUnsequenced(0, { $case: 'hello', hello: this.helloBody(true, this.sessionId) });
     const replayed = this.replayFrom(hello.lastReceivedSeq);
-    this.lostAt = 0; // the next loss starts its own downtime, as on the dialer
+    this.lostAt = undefined; // the next loss starts its own downtime, as on the dialer
     this.stats.resumes++;
     this.log.info({ session: this.sessionId, replayed, downtimeMs }, 'session resumed');
     this.options.onEvent?.(this, { type: 'resumed', replayedFrames: replayed, downtimeMs });
@@ -362,7 +363,7 @@ export class Session {
       this.close(this.sessionLost(`the connection was lost (${reason}) and the replay buffer had overflowed, so the session cannot resume`));
       return;
     }
-    if (!this.lostAt) this.lostAt = this.clock.now();
+    if (this.lostAt === undefined) this.lostAt = this.clock.now();
     this.log.info({ session: this.sessionId, reason }, 'mesh stream lost; waiting to resume');
     this.options.onEvent?.(this, { type: 'lost', reason });
     if (this.role === 'dialer') this.scheduleReconnect();
@@ -376,7 +377,7 @@ export class Session {
 
   private scheduleReconnect(): void {
     if (this.closed) return;
-    const elapsed = this.clock.now() - this.lostAt;
+    const elapsed = this.clock.now() - (this.lostAt ?? this.clock.now());
     if (elapsed >= this.resume!.windowMs) {
       this.close(this.sessionLost(`could not reconnect to ${this.peer.id} within ${this.resume!.windowMs} ms`));
       return;
@@ -729,11 +730,11 @@ export class Session {
         this.close(this.sessionLost(reason));
         return;
       }
-      const downtimeMs = this.clock.now() - this.lostAt;
+      const downtimeMs = this.clock.now() - (this.lostAt ?? this.clock.now());
       this.peerHello = hello;
       const replayed = this.replayFrom(hello.lastReceivedSeq);
       this.stats.resumes++;
-      this.lostAt = 0;
+      this.lostAt = undefined;
       this.reconnectAttempt = 0;
       this.log.info({ session: this.sessionId, replayed, downtimeMs }, 'session resumed');
       this.options.onEvent?.(this, { type: 'resumed', replayedFrames: replayed, downtimeMs });
