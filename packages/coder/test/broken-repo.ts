@@ -2,8 +2,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+
+export { treeDigest } from '@agentmesh/validator';
 
 export const brokenRepo = path.resolve(__dirname, '../../../examples/broken-repo');
 
@@ -14,21 +15,6 @@ export function copyBrokenRepo(): string {
   return target;
 }
 
-/** A digest of every file under dir but dist: equal digests mean nothing was written. */
-export function treeDigest(dir: string): string {
-  const hash = crypto.createHash('sha256');
-  const walk = (current: string) => {
-    for (const entry of fs.readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-      const full = path.join(current, entry.name);
-      hash.update(path.relative(dir, full));
-      if (entry.isDirectory()) walk(full);
-      else hash.update(fs.readFileSync(full));
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
-}
 
 /** Runs one of the example's scripts (scripts/tsc.js, scripts/test.js) in dir. */
 export function runScript(dir: string, script: string, args: string[] = []): { status: number | null; output: string } {

@@ -1,6 +1,5 @@
 // Test helpers: the three agents on their own loopback mesh servers in this process, with
 // every handler's signal recorded, and fresh copies of examples/broken-repo.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +9,8 @@ import { createCoderService, type CoderServiceOptions } from '@agentmesh/coder';
 import { createPlannerService } from '@agentmesh/planner';
 import { createValidatorService } from '@agentmesh/validator';
 
+export { treeDigest } from '@agentmesh/validator';
+
 export const brokenRepo = path.resolve(__dirname, '../../../examples/broken-repo');
 
 export function copyBrokenRepo(): string {
@@ -18,21 +19,6 @@ export function copyBrokenRepo(): string {
   return target;
 }
 
-/** Digest of every file under dir but dist and node_modules. */
-export function treeDigest(dir: string): string {
-  const hash = crypto.createHash('sha256');
-  const walk = (current: string) => {
-    for (const entry of fs.readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-      const full = path.join(current, entry.name);
-      hash.update(path.relative(dir, full));
-      if (entry.isDirectory()) walk(full);
-      else hash.update(fs.readFileSync(full));
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
-}
 
 /** A handler call as the test saw it. */
 export interface SeenCall {

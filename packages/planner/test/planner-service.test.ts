@@ -1,11 +1,10 @@
 // The planner over a real loopback mesh, grounding itself through the validator's read-only probes.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Code, MeshError, PlannerServiceDefinition, ValidatorServiceDefinition, type PlanEvent } from '@agentmesh/protocol';
 import { createMeshClient, createMeshServer, type MeshClient, type MeshServer } from '@agentmesh/runtime';
-import { createValidatorService } from '@agentmesh/validator';
+import { createValidatorService, treeDigest } from '@agentmesh/validator';
 import { createPlannerService } from '../src';
 
 const brokenRepo = path.resolve(__dirname, '../../../examples/broken-repo');
@@ -14,20 +13,6 @@ let mesh: MeshClient;
 let planner: string;
 let workspace: string;
 
-function digest(dir: string): string {
-  const hash = crypto.createHash('sha256');
-  const walk = (current: string) => {
-    for (const entry of fs.readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(current, entry.name);
-      const stat = fs.lstatSync(full);
-      hash.update(`${path.relative(dir, full)}:${stat.mtimeMs}:${stat.size}`);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile()) hash.update(fs.readFileSync(full));
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
-}
 
 beforeAll(async () => {
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'agentmesh-planner-'));
@@ -52,7 +37,7 @@ async function collect(request: Parameters<ReturnType<typeof mesh.client<typeof 
 }
 
 test('a goal plan streams each probe, each task, the plan and a finish, and the probes write nothing', async () => {
-  const before = digest(workspace);
+  const before = treeDigest(workspace, { skip: [], metadata: true });
   const events = await collect({ workspace, source: { $case: 'goal', goal: 'tests' } });
   const cases = events.map((event) => event.event?.$case);
   expect(cases.slice(0, 12)).toEqual(Array.from({ length: 6 }, () => ['probeStart', 'probeEnd']).flat());
@@ -62,7 +47,7 @@ test('a goal plan streams each probe, each task, the plan and a finish, and the 
   expect(diagnostics?.$case === 'probeEnd' && diagnostics.probeEnd.summary).toMatch(/5 type errors/);
   const plan = events.find((event) => event.event?.$case === 'plan')?.event;
   expect(plan?.$case === 'plan' && plan.plan.schedule.map((group) => group.taskIds.length)).toEqual([4, 1]);
-  expect(digest(workspace)).toBe(before);
+  expect(treeDigest(workspace, { skip: [], metadata: true })).toBe(before);
 });
 
 test('a malformed tasks.md is INVALID_ARGUMENT with its line number', async () => {

@@ -9,3 +9,5 @@ export type { PatchedWorkspace, PatchedWorkspaceOptions } from './engine/create-
 export { parseTscOutput } from './engine/parse-tsc-output';
 export { parseTestOutput } from './engine/parse-test-output';
 export type { ParseTestOutputOptions } from './engine/parse-test-output';
+export { treeDigest } from './engine/tree-digest';
+export type { TreeDigestOptions } from './engine/tree-digest';

@@ -2,9 +2,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { copyWorkspace } from '../src/engine';
+import { copyWorkspace, treeDigest } from '../src/engine';
+
+/** Digest of every file, directory, link and mtime under dir, .git included: any write changes it. */
+export const fullDigest = (dir: string): string => treeDigest(dir, { skip: [], metadata: true });
 
 export const brokenRepo = path.resolve(__dirname, '../../../examples/broken-repo');
 
@@ -15,21 +17,6 @@ export function copyBrokenRepo(): string {
   return target;
 }
 
-/** Digest of every file, directory, link and mtime under dir, .git included: any write changes it. */
-export function fullDigest(dir: string): string {
-  const hash = crypto.createHash('sha256');
-  const walk = (current: string) => {
-    for (const entry of fs.readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(current, entry.name);
-      const stat = fs.lstatSync(full);
-      hash.update(`${path.relative(dir, full)}:${stat.mtimeMs}:${stat.size}`);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile()) hash.update(fs.readFileSync(full));
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
-}
 
 export function run(dir: string, command: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const env = { ...process.env, AGENTMESH_TYPESCRIPT: path.dirname(require.resolve('typescript/package.json')) };
