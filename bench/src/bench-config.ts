@@ -30,10 +30,10 @@ export function benchConfig(mode: 'quick' | 'full', scale: number = Number(proce
   return {
     mode,
     scale,
-    hop: { warmup: n(quick ? 300 : 2000), samples: n(quick ? 1500 : 20000, 20), slowSamples: n(quick ? 500 : 5000, 20), payloads: [256, 16384] },
+    hop: { warmup: n(quick ? 2000 : 5000), samples: n(quick ? 1500 : 20000, 20), slowSamples: n(quick ? 500 : 5000, 20), payloads: [256, 16384] },
     throughput: { concurrency: [1, 16, 64, 256], warmupMs: n(quick ? 150 : 1000, 20), measureMs: n(quick ? 500 : 3000, 50) },
     openLoop: { transports: ['grpc-bidi-raw', 'grpc', 'rest'], loadFractions: quick ? [0.5] : [0.5, 0.8], durationMs: n(quick ? 1000 : 5000, 100) },
-    workflow: { warmup: n(quick ? 5 : 20, 1), iterations: n(quick ? 60 : 400, 5), probes: 5, planEvents: 5, coderEvents: 20, rounds: 2, checks: 4 },
+    workflow: { warmup: n(quick ? 20 : 50, 1), iterations: n(quick ? 60 : 400, 5), probes: 5, planEvents: 5, coderEvents: 20, rounds: 2, checks: 4 },
     rtt: { oneWayMs: [0, 1, 5], iterations: n(quick ? 10 : 60, 3), transports: ['grpc', 'unary', 'rest'] },
     sandbox: { samples: n(quick ? 20 : 60, 3) },
     demo: {

@@ -14,7 +14,7 @@ export interface BenchResults {
   startedAt: string;
   mode: 'quick' | 'full';
   command: string;
-  env: { node: string; cpu: string; cores: number; grpcJs: string; platform: string; loadAverage: number[] };
+  env: { node: string; cpu: string; cores: number; usableCores: number; grpcJs: string; platform: string; loadAverage: number[] };
   /** 256 B hop per transport (the headline); hopBySize has every payload size. */
   hop: Record<string, LatencySummaryUs>;
   hopBySize: Record<string, Record<string, LatencySummaryUs>>;

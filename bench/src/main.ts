@@ -87,6 +87,8 @@ export async function runBench(args: BenchArguments): Promise<{ results: BenchRe
       node: process.version,
       cpu: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
+      // Cores this run may use (less than cores under `taskset`): cross-core wake-ups dominate hop latency on some VMs.
+      usableCores: os.availableParallelism(),
       grpcJs: (require('@grpc/grpc-js/package.json') as { version: string }).version,
       platform: `${os.platform()} ${os.release()}`,
       loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),

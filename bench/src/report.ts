@@ -38,7 +38,7 @@ export function writeReport(results: BenchResults, dir: string, stamp: string): 
   };
   const md: string[] = [];
   md.push(`# agentmesh bench, ${results.startedAt} (${results.mode})`, '');
-  md.push(`\`${results.command}\` — node ${results.env.node}, grpc-js ${results.env.grpcJs}, ${results.env.cores} × ${results.env.cpu}, load average at start ${results.env.loadAverage.join(' / ')}; ${results.durationSec} s.`, '');
+  md.push(`\`${results.command}\` — node ${results.env.node}, grpc-js ${results.env.grpcJs}, ${results.env.cores} × ${results.env.cpu} (${results.env.usableCores} usable), load average at start ${results.env.loadAverage.join(' / ')}; ${results.durationSec} s.`, '');
   md.push('Every figure comes from this one run; compare ratios, not absolute times (see bench/README.md).', '');
 
   const hopTransports = Object.keys(results.hop);
