@@ -3,7 +3,7 @@
  * server answers each with a clear error frame, logs it, and keeps serving.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Code, EchoRequest, EchoServiceDefinition, FrameBatch, type Frame } from '@agentmesh/protocol';
+import { Code, EchoRequest, EchoResponse, EchoServiceDefinition, FrameBatch, type Frame } from '@agentmesh/protocol';
 import { CONNECT_PATH, createEchoService, createMeshServer, decodeBatch, encodeBatch, type MeshServer } from '@agentmesh/runtime';
 
 describe('mesh protocol errors', () => {
@@ -36,7 +36,7 @@ describe('mesh protocol errors', () => {
     };
     const echoCall = (callId: number, payload: Buffer = Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ payload: Buffer.from('x') })).finish())) =>
       send([
-        { callId, kind: { $case: 'open', open: { method: '/agentmesh.v1.EchoService/Echo', timeoutMs: 0, metadata: {}, idempotent: false } } },
+        { callId, kind: { $case: 'open', open: { method: '/agentmesh.v1.EchoService/Echo', timeoutMs: 0, metadata: {}, idempotent: false, payload: Buffer.alloc(0), hasPayload: false, halfClose: false } } },
         { callId, kind: { $case: 'message', message: { payload } } },
         { callId, kind: { $case: 'halfClose', halfClose: {} } },
       ]);
@@ -90,7 +90,7 @@ describe('mesh protocol errors', () => {
   test('an out-of-order frame (a message after half-close)', async () => {
     const peer = rawPeer();
     peer.send([
-      { callId: 11, kind: { $case: 'open', open: { method: '/agentmesh.v1.EchoService/Echo', timeoutMs: 0, metadata: {}, idempotent: false } } },
+      { callId: 11, kind: { $case: 'open', open: { method: '/agentmesh.v1.EchoService/Echo', timeoutMs: 0, metadata: {}, idempotent: false, payload: Buffer.alloc(0), hasPayload: false, halfClose: false } } },
       { callId: 11, kind: { $case: 'halfClose', halfClose: {} } },
     ]);
     await peer.until(() => peer.closes().some((c) => c.callId === 11));
@@ -112,13 +112,31 @@ describe('mesh protocol errors', () => {
   test('an unknown method and a frame with no kind', async () => {
     const peer = rawPeer();
     peer.send([
-      { callId: 17, kind: { $case: 'open', open: { method: '/nope.Service/Nothing', timeoutMs: 0, metadata: {}, idempotent: false } } },
+      { callId: 17, kind: { $case: 'open', open: { method: '/nope.Service/Nothing', timeoutMs: 0, metadata: {}, idempotent: false, payload: Buffer.alloc(0), hasPayload: false, halfClose: false } } },
       { callId: 19, kind: undefined },
     ]);
     await peer.until(() => peer.closes().some((c) => c.callId === 17) && peer.closes().some((c) => c.callId === 19));
     expect(peer.closes().find((c) => c.callId === 17)!.code).toBe(Code.UNIMPLEMENTED);
     expect(peer.closes().find((c) => c.callId === 17)!.message).toContain('/nope.Service/Nothing');
     expect(peer.closes().find((c) => c.callId === 19)!.message).toContain('no kind');
+    peer.close();
+  });
+
+  test('the compact form: a request inside the open, the unary response inside the close', async () => {
+    const peer = rawPeer();
+    const request = Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ payload: Buffer.from('compact') })).finish());
+    const open = (callId: number, payload: Buffer) =>
+      peer.send([{ callId, kind: { $case: 'open', open: { method: '/agentmesh.v1.EchoService/Echo', timeoutMs: 0, metadata: {}, idempotent: false, payload, hasPayload: true, halfClose: true } } }]);
+    open(21, request);
+    await peer.until(() => peer.closes().some((c) => c.callId === 21));
+    const close = peer.received.find((f) => f.callId === 21 && f.kind?.$case === 'close')!;
+    expect(close.kind?.$case === 'close' && close.kind.close.code).toBe(Code.OK);
+    expect(close.kind?.$case === 'close' && close.kind.close.hasPayload).toBe(true);
+    expect(close.kind?.$case === 'close' && EchoResponse.decode(close.kind.close.payload).payload.toString()).toBe('compact');
+    // An undecodable request in the compact form is refused like one in a message frame.
+    open(23, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+    await peer.until(() => peer.closes().some((c) => c.callId === 23));
+    expect(peer.closes().find((c) => c.callId === 23)!.code).toBe(Code.INVALID_ARGUMENT);
     peer.close();
   });
 

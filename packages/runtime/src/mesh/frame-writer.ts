@@ -22,7 +22,11 @@ export interface FrameWriterOptions {
 
 /** Estimated wire size of a frame: its payload plus a small header. */
 export function frameBytes(frame: Frame): number {
-  return frame.kind?.$case === 'message' ? frame.kind.message.payload.length + 24 : 24;
+  const kind = frame.kind;
+  if (kind?.$case === 'message') return kind.message.payload.length + 24;
+  if (kind?.$case === 'open') return kind.open.payload.length + kind.open.method.length + 32;
+  if (kind?.$case === 'close') return kind.close.payload.length + kind.close.message.length + 24;
+  return 24;
 }
 
 /** The coalescing, backpressure-aware writer of one session's frames. */

@@ -88,7 +88,7 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
   const sessionsById = new Map<string, Session>();
   const refuse = (call: grpc.ServerDuplexStream<Incoming, FrameBatch>, code: Code, message: string) => {
     log.warn({ peer: call.getPeer(), code: Code[code] }, `refused a mesh stream: ${message}`);
-    call.write({ frames: [{ callId: 0, seq: 0, kind: { $case: 'close', close: { code, message, details: [], trailers: {} } } }] });
+    call.write({ frames: [{ callId: 0, seq: 0, kind: { $case: 'close', close: { code, message, details: [], trailers: {}, payload: Buffer.alloc(0), hasPayload: false } } }] });
     call.end();
   };
 

@@ -12,7 +12,7 @@
  * every frame delivered exactly once and in order.
  */
 import type { Logger } from 'pino';
-import { Code, MeshError, MESH_PROTOCOL_VERSION, codeName, type Frame, type FrameBatch, type Hello } from '@agentmesh/protocol';
+import { Code, MeshError, MESH_PROTOCOL_VERSION, codeName, type Frame, type FrameBatch, type Hello, type Open } from '@agentmesh/protocol';
 import { createServerCall, errorFromStatus, statusFromHandlerError, toAsyncIterable, type ServerCall } from '../call-context';
 import type { ServiceRegistry, RegisteredMethod } from '../service-registry';
 import type { CallOptions, MethodDefinition, PeerInfo, StreamControl, StreamSink } from '../types';
@@ -162,6 +162,8 @@ type FrameKind = NonNullable<Frame['kind']>;
 
 /** Longest delay a Node timer holds; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The payload of a close that carries none. */
+const EMPTY = Buffer.alloc(0);
 /** Largest timeout the wire's uint32 carries; a longer one would wrap to a short one. */
 const MAX_WIRE_TIMEOUT_MS = 2 ** 32 - 1;
 
@@ -566,12 +568,19 @@ export class Session {
       };
       arm(Math.min(timeoutMs, MAX_TIMER_MS));
     }
+    // The compact form: the one request message and the half-close ride in the open frame.
     this.sendFrame(id, {
       $case: 'open',
-      open: { method: path, timeoutMs: Math.min(timeoutMs, MAX_WIRE_TIMEOUT_MS), metadata: normalizeMetadata(options.metadata), idempotent: options.idempotent ?? false },
+      open: {
+        method: path,
+        timeoutMs: Math.min(timeoutMs, MAX_WIRE_TIMEOUT_MS),
+        metadata: normalizeMetadata(options.metadata),
+        idempotent: options.idempotent ?? false,
+        payload: Buffer.from(payload.buffer, payload.byteOffset, payload.length),
+        hasPayload: true,
+        halfClose: true,
+      },
     });
-    this.sendFrame(id, { $case: 'message', message: { payload: Buffer.from(payload.buffer, payload.byteOffset, payload.length) } });
-    this.sendFrame(id, { $case: 'halfClose', halfClose: {} });
     return {
       cancel: () => {
         const c = this.outgoing.get(id);
@@ -779,36 +788,14 @@ export class Session {
       case 'headers':
         call.options.onHeaders?.(kind.headers.metadata);
         return;
-      case 'message': {
-        const payload = kind.message.payload;
-        if (payload.length > this.limits.maxMessageBytes) {
-          this.sendFrame(call.id, { $case: 'cancel', cancel: { reason: 'response over the size limit' } });
-          this.failOutgoing(
-            call.id,
-            new MeshError(Code.RESOURCE_EXHAUSTED, `a response from ${call.path} is ${payload.length} bytes, over this side's limit of ${this.limits.maxMessageBytes} bytes`),
-          );
-          return;
-        }
-        let value: unknown;
-        try {
-          value = call.method.responseType.decode(payload);
-        } catch (error) {
-          this.sendFrame(call.id, { $case: 'cancel', cancel: { reason: 'undecodable response' } });
-          this.failOutgoing(call.id, new MeshError(Code.INTERNAL, `a response from ${call.path} could not be decoded: ${(error as Error).message}`, { cause: error }));
-          return;
-        }
-        call.responses++;
-        if (call.streaming) call.sink.next(value);
-        else if (call.responses > 1) {
-          this.sendFrame(call.id, { $case: 'cancel', cancel: { reason: 'more than one response to a unary call' } });
-          this.failOutgoing(call.id, new MeshError(Code.INTERNAL, `${call.path} sent more than one response to a unary call`));
-        } else call.response = value;
+      case 'message':
+        this.acceptResponse(call, kind.message.payload);
         return;
-      }
       case 'close': {
+        const close = kind.close;
+        if (close.hasPayload && close.code === Code.OK && !this.acceptResponse(call, close.payload)) return;
         this.outgoing.delete(call.id);
         call.cleanup();
-        const close = kind.close;
         try {
           call.options.onTrailers?.(close.trailers);
         } catch (error) {
@@ -825,6 +812,38 @@ export class Session {
         return; // requests are a single message: no credit needed, nothing to half-close
       default:
         this.protocolError(call.id, Code.INVALID_ARGUMENT, `a ${kind.$case} frame is not valid from the side serving call ${call.id}`);
+    }
+  }
+
+  /** Decodes and delivers one response (from a message frame or a compact close); false when it ended the call. */
+  private acceptResponse(call: OutgoingCall, payload: Uint8Array): boolean {
+    {
+      {
+        if (payload.length > this.limits.maxMessageBytes) {
+          this.sendFrame(call.id, { $case: 'cancel', cancel: { reason: 'response over the size limit' } });
+          this.failOutgoing(
+            call.id,
+            new MeshError(Code.RESOURCE_EXHAUSTED, `a response from ${call.path} is ${payload.length} bytes, over this side's limit of ${this.limits.maxMessageBytes} bytes`),
+          );
+          return false;
+        }
+        let value: unknown;
+        try {
+          value = call.method.responseType.decode(payload);
+        } catch (error) {
+          this.sendFrame(call.id, { $case: 'cancel', cancel: { reason: 'undecodable response' } });
+          this.failOutgoing(call.id, new MeshError(Code.INTERNAL, `a response from ${call.path} could not be decoded: ${(error as Error).message}`, { cause: error }));
+          return false;
+        }
+        call.responses++;
+        if (call.streaming) call.sink.next(value);
+        else if (call.responses > 1) {
+          this.sendFrame(call.id, { $case: 'cancel', cancel: { reason: 'more than one response to a unary call' } });
+          this.failOutgoing(call.id, new MeshError(Code.INTERNAL, `${call.path} sent more than one response to a unary call`));
+          return false;
+        } else call.response = value;
+        return true;
+      }
     }
   }
 
@@ -856,39 +875,11 @@ export class Session {
       return; // late frame for a call already ended
     }
     switch (kind.$case) {
-      case 'message': {
-        if (call.halfClosed || call.requestSeen) {
-          this.protocolError(id, Code.FAILED_PRECONDITION, `call ${id} sent a second request message or one after half-close`);
-          this.dropIncoming(call, Code.FAILED_PRECONDITION, 'unexpected request message');
-          return;
-        }
-        const payload = kind.message.payload;
-        if (payload.length > this.limits.maxMessageBytes) {
-          const text = `the request to ${call.registered.path} is ${payload.length} bytes, over the limit of ${this.limits.maxMessageBytes} bytes`;
-          this.log.warn({ callId: id, bytes: payload.length, limit: this.limits.maxMessageBytes }, 'refused an oversize request');
-          this.sendClose(id, Code.RESOURCE_EXHAUSTED, text);
-          this.dropIncoming(call, Code.RESOURCE_EXHAUSTED, text);
-          return;
-        }
-        try {
-          call.request = call.registered.method.requestType.decode(payload);
-          call.requestSeen = true;
-        } catch (error) {
-          const text = `the request to ${call.registered.path} could not be decoded: ${(error as Error).message}`;
-          this.log.warn({ callId: id, err: error }, 'refused an undecodable request');
-          this.sendClose(id, Code.INVALID_ARGUMENT, text);
-          this.dropIncoming(call, Code.INVALID_ARGUMENT, text);
-        }
+      case 'message':
+        this.acceptRequest(call, kind.message.payload);
         return;
-      }
       case 'halfClose':
-        call.halfClosed = true;
-        if (!call.requestSeen) {
-          this.sendClose(id, Code.INVALID_ARGUMENT, `call ${id} to ${call.registered.path} half-closed without a request message`);
-          this.dropIncoming(call, Code.INVALID_ARGUMENT, 'no request');
-          return;
-        }
-        this.runHandler(call);
+        this.acceptHalfClose(call);
         return;
       case 'cancel':
         call.server.ctx.log.debug({ reason: kind.cancel.reason }, 'the caller cancelled');
@@ -907,7 +898,46 @@ export class Session {
     }
   }
 
-  private onOpen(id: number, open: { method: string; timeoutMs: number; metadata: Record<string, string>; idempotent: boolean }): void {
+  /** Takes the one request message of a call (from a message frame or a compact open); false when it ended the call. */
+  private acceptRequest(call: IncomingCall, payload: Uint8Array): boolean {
+    const id = call.id;
+    if (call.halfClosed || call.requestSeen) {
+      this.protocolError(id, Code.FAILED_PRECONDITION, `call ${id} sent a second request message or one after half-close`);
+      this.dropIncoming(call, Code.FAILED_PRECONDITION, 'unexpected request message');
+      return false;
+    }
+    if (payload.length > this.limits.maxMessageBytes) {
+      const text = `the request to ${call.registered.path} is ${payload.length} bytes, over the limit of ${this.limits.maxMessageBytes} bytes`;
+      this.log.warn({ callId: id, bytes: payload.length, limit: this.limits.maxMessageBytes }, 'refused an oversize request');
+      this.sendClose(id, Code.RESOURCE_EXHAUSTED, text);
+      this.dropIncoming(call, Code.RESOURCE_EXHAUSTED, text);
+      return false;
+    }
+    try {
+      call.request = call.registered.method.requestType.decode(payload);
+      call.requestSeen = true;
+      return true;
+    } catch (error) {
+      const text = `the request to ${call.registered.path} could not be decoded: ${(error as Error).message}`;
+      this.log.warn({ callId: id, err: error }, 'refused an undecodable request');
+      this.sendClose(id, Code.INVALID_ARGUMENT, text);
+      this.dropIncoming(call, Code.INVALID_ARGUMENT, text);
+      return false;
+    }
+  }
+
+  /** The caller has sent its request: run the handler, or refuse a call that sent none. */
+  private acceptHalfClose(call: IncomingCall): void {
+    call.halfClosed = true;
+    if (!call.requestSeen) {
+      this.sendClose(call.id, Code.INVALID_ARGUMENT, `call ${call.id} to ${call.registered.path} half-closed without a request message`);
+      this.dropIncoming(call, Code.INVALID_ARGUMENT, 'no request');
+      return;
+    }
+    this.runHandler(call);
+  }
+
+  private onOpen(id: number, open: Open): void {
     if (this.goingAway) {
       this.sendClose(id, Code.UNAVAILABLE, 'this session is draining (goaway); place the call on a new session', { [RETRY_SAFE_KEY]: 'true' });
       return;
@@ -944,7 +974,7 @@ export class Session {
         this.dropIncoming(call, reason.code, reason.rawMessage);
       },
     });
-    this.incoming.set(id, {
+    const call: IncomingCall = {
       id,
       registered,
       server,
@@ -953,7 +983,11 @@ export class Session {
       started: false,
       credits: this.peerHello?.initialWindow || this.limits.initialWindow,
       headersSent: false,
-    });
+    };
+    this.incoming.set(id, call);
+    // The compact form: the request and the half-close came inside the open.
+    if (open.hasPayload && !this.acceptRequest(call, open.payload)) return;
+    if (open.halfClose) this.acceptHalfClose(call);
   }
 
   private runHandler(call: IncomingCall): void {
@@ -974,7 +1008,8 @@ export class Session {
       Promise.resolve(result).then(
         (response) => {
           if (!this.incoming.has(call.id)) return;
-          if (this.sendResponse(call, response)) this.completeIncoming(call);
+          const payload = this.encodeResponse(call, response);
+          if (payload) this.completeIncoming(call, payload);
         },
         (error) => this.failIncoming(call, error),
       );
@@ -1025,24 +1060,31 @@ export class Session {
     }
   }
 
-  /** Encodes and sends one response; false (and the call ended) when it cannot be sent. */
-  private sendResponse(call: IncomingCall, response: unknown): boolean {
+  /** Encodes one response within the caller's size limit; undefined (and the call ended) when it cannot be sent. */
+  private encodeResponse(call: IncomingCall, response: unknown): Buffer | undefined {
     let payload: Uint8Array;
     try {
       payload = call.registered.method.responseType.encode(response).finish();
     } catch (error) {
       this.failIncoming(call, new MeshError(Code.INTERNAL, 'the handler returned a response that could not be encoded', { cause: error }));
-      return false;
+      return undefined;
     }
     const limit = this.peerHello?.maxMessageBytes || this.limits.maxMessageBytes;
     if (payload.length > limit) {
       call.server.ctx.log.warn({ bytes: payload.length, limit }, "a response is over the caller's size limit");
       this.sendClose(call.id, Code.RESOURCE_EXHAUSTED, `a response of ${call.registered.path} is ${payload.length} bytes, over the caller's limit of ${limit} bytes`);
       this.dropIncoming(call, Code.RESOURCE_EXHAUSTED, 'response over the size limit');
-      return false;
+      return undefined;
     }
+    return Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  }
+
+  /** Encodes and sends one streamed response; false (and the call ended) when it cannot be sent. */
+  private sendResponse(call: IncomingCall, response: unknown): boolean {
+    const payload = this.encodeResponse(call, response);
+    if (!payload) return false;
     this.sendHeadersOnce(call);
-    this.sendFrame(call.id, { $case: 'message', message: { payload: Buffer.from(payload.buffer, payload.byteOffset, payload.length) } });
+    this.sendFrame(call.id, { $case: 'message', message: { payload } });
     return true;
   }
 
@@ -1053,10 +1095,21 @@ export class Session {
     if (Object.keys(headers).length > 0) this.sendFrame(call.id, { $case: 'headers', headers: { metadata: normalizeMetadata(headers) } });
   }
 
-  private completeIncoming(call: IncomingCall): void {
+  /** Ends a call with OK; a unary response rides in the close (the compact form). */
+  private completeIncoming(call: IncomingCall, payload?: Buffer): void {
     if (!this.incoming.has(call.id)) return;
     this.sendHeadersOnce(call);
-    this.sendFrame(call.id, { $case: 'close', close: { code: Code.OK, message: '', details: [], trailers: normalizeMetadata(call.server.ctx.trailers) } });
+    this.sendFrame(call.id, {
+      $case: 'close',
+      close: {
+        code: Code.OK,
+        message: '',
+        details: [],
+        trailers: normalizeMetadata(call.server.ctx.trailers),
+        payload: payload ?? EMPTY,
+        hasPayload: payload !== undefined,
+      },
+    });
     this.incoming.delete(call.id);
     call.server.finish();
   }
@@ -1072,6 +1125,8 @@ export class Session {
         message: status.message,
         details: status.details.map((d) => ({ type: d.type, value: Buffer.from(d.value) })),
         trailers: { ...normalizeMetadata(call.server.ctx.trailers), ...status.metadata },
+        payload: EMPTY,
+        hasPayload: false,
       },
     });
     this.incoming.delete(call.id);
@@ -1185,7 +1240,7 @@ export class Session {
   }
 
   private sendClose(callId: number, code: Code, message: string, trailers: Record<string, string> = {}): void {
-    this.sendFrame(callId, { $case: 'close', close: { code, message, details: [], trailers } });
+    this.sendFrame(callId, { $case: 'close', close: { code, message, details: [], trailers, payload: EMPTY, hasPayload: false } });
   }
 
   private logPeerError(callId: number, code: number, message: string): void {
