@@ -13,6 +13,13 @@ export * from './gen/agentmesh/v1/coder';
 export * from './gen/agentmesh/v1/validator';
 export * from './gen/agentmesh/v1/echo';
 
+/**
+ * The protobuf wire writer the generated code encodes with. A long-lived writer keeps its
+ * grown buffer between encodes (finish() copies out and resets), which saves the hot path
+ * the reallocations a fresh writer makes for every message.
+ */
+export { BinaryWriter } from '@bufbuild/protobuf/wire';
+
 /** The mesh protocol version peers exchange in their hello; majors must match. */
 export const MESH_PROTOCOL_VERSION = '1.0';
 

@@ -5,11 +5,13 @@
  */
 import type { Observable } from 'rxjs';
 import type { Logger } from 'pino';
+import type { BinaryWriter } from '@agentmesh/protocol';
 import type { ResponseStream } from './response-stream';
 
 /** The message functions ts-proto generates for every message type. */
 export interface MessageType<T> {
-  encode(message: T): { finish(): Uint8Array };
+  /** Encodes into `writer` when given (a reused writer saves buffer growth), else a fresh one. */
+  encode(message: T, writer?: BinaryWriter): { finish(): Uint8Array };
   decode(input: Uint8Array): T;
   fromJSON(object: unknown): T;
   toJSON(message: T): unknown;

@@ -18,6 +18,7 @@ import type { ServiceRegistry, RegisteredMethod } from '../service-registry';
 import type { CallOptions, MethodDefinition, PeerInfo, StreamControl, StreamSink } from '../types';
 import { resolveDeadline, normalizeMetadata } from '../client';
 import { FrameWriter, frameBytes } from './frame-writer';
+import { wireWriter } from './wire-writer';
 import { backoffDelay, defaultBackoff, systemClock, type BackoffOptions, type Clock } from './clock';
 
 /** Limits a session enforces; each refusal names the limit. */
@@ -508,7 +509,7 @@ export class Session {
     }
     let payload: Uint8Array;
     try {
-      payload = method.requestType.encode(request).finish();
+      payload = method.requestType.encode(request, wireWriter).finish();
     } catch (error) {
       sink.error(new MeshError(Code.INVALID_ARGUMENT, `could not encode the request for ${path}: ${(error as Error).message}`, { cause: error }));
       return noop;
@@ -1064,7 +1065,7 @@ export class Session {
   private encodeResponse(call: IncomingCall, response: unknown): Buffer | undefined {
     let payload: Uint8Array;
     try {
-      payload = call.registered.method.responseType.encode(response).finish();
+      payload = call.registered.method.responseType.encode(response, wireWriter).finish();
     } catch (error) {
       this.failIncoming(call, new MeshError(Code.INTERNAL, 'the handler returned a response that could not be encoded', { cause: error }));
       return undefined;
