@@ -10,6 +10,8 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
   /** A number in [0, 1), for jitter. */
   random(): number;
+  /** Monotonic milliseconds with sub-millisecond precision, for round-trip times; now() when absent. */
+  precise?(): number;
 }
 
 /** The real clock; its timers do not keep the process alive. */
@@ -22,6 +24,7 @@ export const systemClock: Clock = {
   },
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
   random: () => Math.random(),
+  precise: () => performance.now(),
 };
 
 /** Reconnect backoff settings. */

@@ -457,7 +457,7 @@ export class Session {
         this.channelLost(channel, new Error(`no frames from the peer for ${silentMs} ms`));
       } else {
         const nonce = ++this.pingNonce;
-        this.pingSentAt.set(nonce, this.clock.now());
+        this.pingSentAt.set(nonce, this.clock.precise?.() ?? this.clock.now());
         if (this.pingSentAt.size > 16) this.pingSentAt.delete(this.pingSentAt.keys().next().value as number);
         this.sendUnsequenced(0, { $case: 'ping', ping: { nonce } });
       }
@@ -681,7 +681,7 @@ export class Session {
         const sentAt = this.pingSentAt.get(kind.pong.nonce);
         if (sentAt !== undefined) {
           this.pingSentAt.delete(kind.pong.nonce);
-          this.rttMs = this.clock.now() - sentAt;
+          this.rttMs = (this.clock.precise?.() ?? this.clock.now()) - sentAt;
           this.options.onEvent?.(this, { type: 'rtt', rttMs: this.rttMs });
         }
         return;
