@@ -38,7 +38,7 @@ describe('parseTestOutput', () => {
   ];
 
   test("node's TAP output", () => {
-    expect(parseTestOutput(fixture('node-test-tap.txt'), { root: '/work/repo' })).toEqual(expected);
+    expect(parseTestOutput(fixture('node-test-tap.txt'), { root: '/srv/ledger' })).toEqual(expected);
   });
 
   test("node's spec reporter output", () => {
