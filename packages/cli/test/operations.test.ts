@@ -25,6 +25,7 @@ test('a trace started at the conductor has spans at the planner and at the valid
   try {
     const report = await conductor.run({ workspace, goal: 'typecheck' }).result;
     expect(report.passed).toBe(true);
+    if (report.patchFile) fs.rmSync(report.patchFile, { force: true });
     const spans = exporter.getFinishedSpans();
     const root = spans.find((span) => span.name === 'invoke_agent conductor');
     expect(root).toBeDefined();

@@ -53,6 +53,7 @@ test('README: run the whole agent workflow from a backend service', async () => 
     expect(report.passed).toBe(true);
     expect(report.metrics.planAdherence.ratio).toBe(1);
     expect(lines.some((line) => line.includes('probe'))).toBe(true);
+    if (report.patchFile) fs.rmSync(report.patchFile, { force: true });
   } finally {
     await conductor.close();
     await agents.close(0);
