@@ -11,6 +11,7 @@ import { createConductor, formatEvent, formatRunReport, type RunReport } from '@
 import { createTransport, createMeshClient } from '@agentmesh/runtime';
 import { ValidatorServiceDefinition } from '@agentmesh/protocol';
 import { startChildService, stopChildService, type ChildService } from './smoke';
+import { createCommandLogger } from './command-logger';
 
 /** Where the example lives, from the built dist or the sources. */
 export const exampleRepository = path.resolve(__dirname, '../../../examples/broken-repo');
@@ -38,7 +39,7 @@ export async function runDemo(print: (line: string) => void, options: DemoOption
   const children: ChildService[] = [];
   const copy = copyExample();
   print(`agentmesh demo: repairing a fresh copy of examples/broken-repo at ${copy}`);
-  const conductorMesh = createMeshClient({ identity: 'demo' });
+  const conductorMesh = createMeshClient({ identity: 'demo', logger: createCommandLogger('agentmesh-demo') });
   let conductor: ReturnType<typeof createConductor> | undefined;
   try {
     const startAt = performance.now();
@@ -60,6 +61,7 @@ export async function runDemo(print: (line: string) => void, options: DemoOption
       transport,
       transportFactory: (name, address) => createTransport(name, address),
       identity: 'demo-conductor',
+      logger: createCommandLogger('agentmesh-demo'),
     });
     const run = conductor.run({ workspace: copy, goal: 'tests', apply: true });
     run.events$.subscribe((event) => {

@@ -9,6 +9,7 @@ import * as runtime from '@agentmesh/runtime';
 import type { CallTransport } from '@agentmesh/runtime';
 import { agentNames, startAgentServer, type AgentServer, type AgentService } from './agent-server';
 import { agentAddress, parseTransport, roundRobinChannelOptions, SettingError } from './settings';
+import { createCommandLogger } from './command-logger';
 
 /** Options of runCommand, as parsed from the command line. */
 export interface RunCommandOptions {
@@ -58,10 +59,11 @@ export function checkRunOptions(options: RunCommandOptions): { addresses: Partia
 /** Runs the command; resolves with the exit code (0 when every check passed). */
 export async function runCommand(options: RunCommandOptions, print: (line: string) => void): Promise<number> {
   const checked = checkRunOptions(options);
+  const logger = createCommandLogger('agentmesh-run');
   const missing = agentNames.filter((agent) => !checked.addresses[agent]);
   let local: AgentServer | undefined;
   if (missing.length > 0) {
-    local = await startAgentServer({ services: missing, host: '127.0.0.1', port: 0, validator: checked.addresses.validator, identity: 'run-local' });
+    local = await startAgentServer({ services: missing, host: '127.0.0.1', port: 0, validator: checked.addresses.validator, identity: 'run-local', logger });
     print(`agentmesh run: serving ${missing.join(', ')} in-process on ${local.address}`);
   }
   const agents = {
@@ -75,6 +77,7 @@ export async function runCommand(options: RunCommandOptions, print: (line: strin
     transport: checked.transport,
     transportFactory: transportFactory(),
     identity: 'agentmesh-run',
+    logger,
     ...(roundRobin ? { meshOptions: { channelOptions: roundRobinChannelOptions } } : {}),
   });
   const request = {
