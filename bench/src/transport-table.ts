@@ -60,8 +60,8 @@ function echoBench(name: string): BenchTransport {
           },
           close: () => pool.close(),
           wireStats: () => {
-            const s = pool.session(address).stats;
-            return { frames: s.framesSent + s.framesReceived, writes: s.batchesSent + s.batchesReceived };
+            const s = pool.currentSession(address)?.stats;
+            return s ? { frames: s.framesSent + s.framesReceived, writes: s.batchesSent + s.batchesReceived } : { frames: 0, writes: 0 };
           },
         };
       }

@@ -3,8 +3,8 @@
  * (see transport-table.ts) and announces its port.
  */
 import { EchoServiceDefinition } from '@agentmesh/protocol';
+import { createEchoService } from '@agentmesh/runtime';
 import { echoTransports } from '../transport-table';
-import { benchEchoImplementation } from '../echo-implementation';
 import { announceReady, exitWithParent } from './ready';
 
 async function main(): Promise<void> {
@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const entry = echoTransports[name];
   if (!entry) throw new Error(`echo-server: unknown transport "${name}"; known: ${Object.keys(echoTransports).join(', ')}`);
   const server = entry.serve();
-  server.register(EchoServiceDefinition, benchEchoImplementation() as never);
+  // The runtime's reference echo handlers, the same ones its tests run: no think time unless a request asks.
+  server.register(EchoServiceDefinition, createEchoService() as never);
   const port = await server.listen('127.0.0.1:0');
   exitWithParent();
   announceReady(port, { transport: name });

@@ -8,4 +8,4 @@ export { runCommand, checkRunOptions } from './run-command';
 export type { RunCommandOptions } from './run-command';
 export { startAgentServer, agentNames } from './agent-server';
 export type { AgentServer, AgentServerOptions, AgentService } from './agent-server';
-export { agentAddress, parseAddress, parsePort, parseTransport, SettingError, addressVariables, transportNames } from './settings';
+export { agentAddress, parseAddress, parseTransport, SettingError, addressVariables, transportNames } from './settings';

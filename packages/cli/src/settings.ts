@@ -51,10 +51,3 @@ export function parseTransport(value: string | undefined): (typeof transportName
   if (!(transportNames as readonly string[]).includes(name)) throw new SettingError(`--transport must be one of ${transportNames.join(', ')}, got "${name}"`);
   return name as (typeof transportNames)[number];
 }
-
-/** Checks a --port value. */
-export function parsePort(value: string | undefined): number {
-  const port = Number(value ?? '0');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingError(`--port must be an integer from 0 to 65535, got "${value}"`);
-  return port;
-}

@@ -396,7 +396,7 @@ export function createConductor(options: ConductorOptions): Conductor {
         const values = latencies[agent];
         if (values.length === 0) continue;
         const hop: HopLatency = { address: options.agents[agent], calls: values.length, p50Ms: Math.round(median(values) * 10) / 10, maxMs: Math.round(Math.max(...values) * 10) / 10 };
-        const rtt = transportName === 'mesh' ? mesh?.session(options.agents[agent]).rttMs : undefined;
+        const rtt = transportName === 'mesh' ? mesh?.currentSession(options.agents[agent])?.rttMs : undefined;
         if (rtt !== undefined) hop.rttMs = Math.round(rtt * 1000) / 1000;
         metrics.hopLatency[agent] = hop;
       }

@@ -14,8 +14,6 @@ export interface FrameWriterOptions {
   maxFramesPerBatch?: number;
   /** Most payload bytes per batch; a larger single frame goes alone. */
   maxBatchBytes?: number;
-  /** Queued bytes above which `writable()` makes producers wait. */
-  highWaterBytes?: number;
   /** Called after each batch, for metrics. */
   onBatch?(frames: number, bytes: number): void;
 }
@@ -36,15 +34,12 @@ export class FrameWriter {
   private scheduled = false;
   private blocked = false;
   private closed = false;
-  private waiters: Array<() => void> = [];
   private readonly maxFrames: number;
   private readonly maxBytes: number;
-  private readonly highWater: number;
 
   constructor(private readonly options: FrameWriterOptions) {
     this.maxFrames = options.maxFramesPerBatch ?? 256;
     this.maxBytes = options.maxBatchBytes ?? 256 * 1024;
-    this.highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
   }
 
   /** Queues a frame for the next flush in this turn of the event loop. */
@@ -63,12 +58,6 @@ export class FrameWriter {
     return this.queuedBytes;
   }
 
-  /** Resolves when the queue is below the high-water mark, so producers never grow it without bound. */
-  writable(): Promise<void> {
-    if (this.queuedBytes < this.highWater || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
   /** The stream drained: resume writing. */
   drained(): void {
     this.blocked = false;
@@ -80,7 +69,6 @@ export class FrameWriter {
     this.queue = [];
     this.queuedBytes = 0;
     this.blocked = false;
-    this.releaseWaiters();
   }
 
   /** Drops everything queued and stops writing. */
@@ -88,7 +76,6 @@ export class FrameWriter {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.releaseWaiters();
   }
 
   /** Writes everything queued now, in batches. */
@@ -108,12 +95,6 @@ export class FrameWriter {
       this.options.onBatch?.(frames.length, bytes);
       if (!this.options.write({ frames })) this.blocked = true;
     }
-    if (this.queuedBytes < this.highWater) this.releaseWaiters();
   };
 
-  private releaseWaiters(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
-  }
 }

@@ -29,6 +29,8 @@ export interface MeshClient {
   transport(address: string): CallTransport;
   /** The current session to an address, opening one if needed. */
   session(address: string): Session;
+  /** The session to an address if one is open, without dialing: for reading its stats and RTT. */
+  currentSession(address: string): Session | undefined;
   /** Closes every session and channel. */
   close(): Promise<void>;
 }
@@ -188,6 +190,7 @@ export function createMeshClient(options: MeshClientOptions = {}): MeshClient {
     client: (service, address) => createServiceClient(service, transport(address)),
     transport,
     session: sessionFor,
+    currentSession: (address) => sessions.get(address),
     async close() {
       closed = true;
       for (const session of sessions.values()) session.close(new MeshError(Code.CANCELLED, 'the mesh client was closed'));

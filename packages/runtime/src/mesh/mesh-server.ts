@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { Code, FrameBatch, MeshError, MESH_PROTOCOL_VERSION } from '@agentmesh/protocol';
-import { wireWriter } from './wire-writer';
+import { encodeMessage } from '../encode-message';
 import { createLogger } from '../logger';
 import { ServiceRegistry } from '../service-registry';
 import type { ServiceDefinition, ServiceImplementation } from '../types';
@@ -31,8 +31,7 @@ export function decodeBatch(buffer: Buffer): Incoming {
 
 /** Encodes a batch for the wire. */
 export function encodeBatch(batch: FrameBatch): Buffer {
-  const bytes = FrameBatch.encode(batch, wireWriter).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  return encodeMessage(FrameBatch, batch);
 }
 
 /** Options of createMeshServer. */

@@ -18,7 +18,7 @@ import type { ServiceRegistry, RegisteredMethod } from '../service-registry';
 import type { CallOptions, MethodDefinition, PeerInfo, StreamControl, StreamSink } from '../types';
 import { resolveDeadline, normalizeMetadata } from '../client';
 import { FrameWriter, frameBytes } from './frame-writer';
-import { wireWriter } from './wire-writer';
+import { encodeMessage } from '../encode-message';
 import { backoffDelay, defaultBackoff, systemClock, type BackoffOptions, type Clock } from './clock';
 
 /** Limits a session enforces; each refusal names the limit. */
@@ -228,7 +228,6 @@ export class Session {
   /** Set as close() begins; calls failed by close() may be retried from their error callback, and must not land here. */
   private closing = false;
   private goingAway = false;
-  private readonly helloWaiters: Array<() => void> = [];
   private spaceWaiters: Array<() => void> = [];
 
   constructor(private readonly options: SessionOptions) {
@@ -251,7 +250,6 @@ export class Session {
         this.stats.framesSent += batch.frames.length;
         return channel.write(batch);
       },
-      highWaterBytes: this.limits.writeHighWaterBytes,
       onBatch: (frames, bytes) => {
         this.stats.bytesSent += bytes;
         options.onBatch?.(frames, bytes);
@@ -295,12 +293,6 @@ export class Session {
   /** The peer as handlers see it. */
   get peer(): PeerInfo {
     return { id: this.peerHello?.peerId || this.remoteAddress, address: this.remoteAddress, transport: 'mesh' };
-  }
-
-  /** Resolves when the peer's hello has arrived (or the session ended). */
-  whenReady(): Promise<void> {
-    if (this.peerHello || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.helloWaiters.push(resolve));
   }
 
   /** The stream is writable again. */
@@ -507,9 +499,9 @@ export class Session {
       sink.error(options.signal.reason);
       return noop;
     }
-    let payload: Uint8Array;
+    let payload: Buffer;
     try {
-      payload = method.requestType.encode(request, wireWriter).finish();
+      payload = encodeMessage(method.requestType, request);
     } catch (error) {
       sink.error(new MeshError(Code.INVALID_ARGUMENT, `could not encode the request for ${path}: ${(error as Error).message}`, { cause: error }));
       return noop;
@@ -577,7 +569,7 @@ export class Session {
         timeoutMs: Math.min(timeoutMs, MAX_WIRE_TIMEOUT_MS),
         metadata: normalizeMetadata(options.metadata),
         idempotent: options.idempotent ?? false,
-        payload: Buffer.from(payload.buffer, payload.byteOffset, payload.length),
+        payload,
         hasPayload: true,
         halfClose: true,
       },
@@ -752,7 +744,6 @@ export class Session {
       this.peerHello = hello;
       this.sessionId = hello.sessionId;
     }
-    for (const resolve of this.helloWaiters.splice(0)) resolve();
   }
 
   private helloBody(resumed: boolean, sessionId: string): Hello {
@@ -1063,9 +1054,9 @@ export class Session {
 
   /** Encodes one response within the caller's size limit; undefined (and the call ended) when it cannot be sent. */
   private encodeResponse(call: IncomingCall, response: unknown): Buffer | undefined {
-    let payload: Uint8Array;
+    let payload: Buffer;
     try {
-      payload = call.registered.method.responseType.encode(response, wireWriter).finish();
+      payload = encodeMessage(call.registered.method.responseType, response);
     } catch (error) {
       this.failIncoming(call, new MeshError(Code.INTERNAL, 'the handler returned a response that could not be encoded', { cause: error }));
       return undefined;
@@ -1077,7 +1068,7 @@ export class Session {
       this.dropIncoming(call, Code.RESOURCE_EXHAUSTED, 'response over the size limit');
       return undefined;
     }
-    return Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+    return payload;
   }
 
   /** Encodes and sends one streamed response; false (and the call ended) when it cannot be sent. */
@@ -1196,7 +1187,6 @@ export class Session {
     this.writer.close();
     this.replay = [];
     this.replayBytes = 0;
-    for (const resolve of this.helloWaiters.splice(0)) resolve();
     this.wakeSpaceWaiters();
     const channel = this.channel;
     this.channel = undefined;

@@ -19,6 +19,7 @@ import { methodPath, type CallContext, type MethodDefinition, type ServiceDefini
 import { encodeLengthPrefixed } from './wire-encoding';
 import { metadataFromRecord, recordFromMetadata } from './grpc-metadata';
 import { collectStream, nextCallId, raceSignal, type TransportServer, type TransportServerOptions } from './transport-server';
+import { encodeMessage } from '../encode-message';
 
 /** How a grpc server (and its client) carries streamed methods. */
 export type GrpcMode = 'grpc' | 'unary';
@@ -48,9 +49,9 @@ export function createGrpcServiceDefinition(service: ServiceDefinition, mode: Gr
       originalName: key,
       requestStream: false,
       responseStream: mode === 'grpc' && method.responseStream,
-      requestSerialize: (value: unknown) => Buffer.from(method.requestType.encode(value).finish()),
+      requestSerialize: (value: unknown) => encodeMessage(method.requestType, value),
       requestDeserialize: (bytes: Buffer) => method.requestType.decode(bytes),
-      responseSerialize: whole ? (value: unknown) => value as Buffer : (value: unknown) => Buffer.from(method.responseType.encode(value).finish()),
+      responseSerialize: whole ? (value: unknown) => value as Buffer : (value: unknown) => encodeMessage(method.responseType, value),
       responseDeserialize: whole ? (bytes: Buffer) => bytes : (bytes: Buffer) => method.responseType.decode(bytes),
     };
   }
@@ -111,7 +112,7 @@ export function createGrpcServer(options: GrpcServerOptions = {}): TransportServ
     const work = registered.method.responseStream
       ? () =>
           collectStream<unknown>(registered.handler(call.request, ctx), ctx.signal, maxBuffered).then((items) =>
-            encodeLengthPrefixed(items.map((item) => registered.method.responseType.encode(item).finish())),
+            encodeLengthPrefixed(items.map((item) => encodeMessage(registered.method.responseType, item))),
           )
       : () => registered.handler(call.request, ctx);
     raceSignal(work, ctx.signal)

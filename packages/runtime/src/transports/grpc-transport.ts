@@ -11,6 +11,7 @@ import { decodeLengthPrefixed } from './wire-encoding';
 import { deliverWhole } from './whole-stream';
 import { errorFromGrpcStatus, metadataFromRecord, recordFromMetadata } from './grpc-metadata';
 import type { GrpcMode } from './grpc-server';
+import { encodeMessage } from '../encode-message';
 
 /** Options of createGrpcTransport. */
 export interface GrpcTransportOptions {
@@ -28,7 +29,7 @@ export function createGrpcTransport(address: string, options: GrpcTransportOptio
   const mode = options.mode ?? 'grpc';
   const window = options.streamWindow ?? 64;
   const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
-  const serializer = (method: MethodDefinition) => (value: unknown) => Buffer.from(method.requestType.encode(value).finish());
+  const serializer = (method: MethodDefinition) => (value: unknown) => encodeMessage(method.requestType, value);
   const callOptions = (options: CallOptions): grpc.CallOptions => {
     const deadline = resolveDeadline(options);
     return deadline === undefined ? {} : { deadline: new Date(deadline) };

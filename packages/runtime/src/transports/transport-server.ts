@@ -81,11 +81,6 @@ export async function collectStream<T>(result: unknown, signal: AbortSignal, max
   }
 }
 
-/** True when an abort reason means "the call finished normally" (createServerCall's finish()). */
-export function isFinishReason(reason: unknown): boolean {
-  return reason instanceof MeshError && reason.code === Code.OK;
-}
-
 let counter = 0;
 /** Call ids unique within this process, for logs. */
 export function nextCallId(prefix: string): string {
