@@ -4,47 +4,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { applyPatch, parsePatch } from 'diff';
 import type { Patch } from '@agentmesh/protocol';
 
-interface Hunk {
-  oldStart: number;
-  lines: string[];
-}
-
-function parseHunks(diff: string): Hunk[] {
-  const hunks: Hunk[] = [];
-  let current: Hunk | undefined;
-  for (const line of diff.split('\n')) {
-    const header = /^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@/.exec(line);
-    if (header) {
-      current = { oldStart: Number(header[1]), lines: [] };
-      hunks.push(current);
-    } else if (current && (line.startsWith(' ') || line.startsWith('+') || line.startsWith('-'))) {
-      current.lines.push(line);
-    } else if (current && line.startsWith('\\')) {
-      // "\ No newline at end of file": the text keeps whatever ending it had.
-    }
-  }
-  return hunks;
-}
-
 /**
- * Applies one unified diff to a text; throws when a hunk's context is not where it says
- * (or within a few lines of it), rather than guessing.
+ * Applies one unified diff to a text, with the same library the coder diffs with; throws when a
+ * hunk's context does not match the file, rather than guessing.
  */
 export function applyUnifiedDiffText(text: string, diff: string): string {
-  const lines = text.split('\n');
-  let offset = 0;
-  for (const hunk of parseHunks(diff)) {
-    const before = hunk.lines.filter((line) => !line.startsWith('+')).map((line) => line.slice(1));
-    const after = hunk.lines.filter((line) => !line.startsWith('-')).map((line) => line.slice(1));
-    const expected = Math.max(0, hunk.oldStart - 1 + offset - (before.length === 0 ? 0 : 0));
-    const start = [0, -1, 1, -2, 2, -3, 3].map((delta) => expected + delta).find((at) => at >= 0 && before.every((line, index) => lines[at + index] === line));
-    if (start === undefined) throw new Error(`hunk at line ${hunk.oldStart} does not match the file`);
-    lines.splice(start, before.length, ...after);
-    offset += after.length - before.length + (start - expected);
-  }
-  return lines.join('\n');
+  const parsed = parsePatch(diff);
+  if (parsed.length !== 1) throw new Error(`expected one file diff, found ${parsed.length}`);
+  const result = applyPatch(text, parsed[0]);
+  if (result === false) throw new Error('its context does not match the file');
+  return result;
 }
 
 /** Applies patches to files under a directory, in order; returns the files written. */
